@@ -1,0 +1,125 @@
+"""Validation at the public edge.
+
+Every public function of ibkit checks its arguments here once and raises
+:class:`ValueError` with a message that names the parameter, the constraint and the
+value received. Internal functions trust their inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+UNITS = ("bits", "nats")
+
+#: Relative tolerance for "sums to 1" checks on probability arrays.
+SUM_TOL = 1e-6
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at ``max_iter`` before meeting ``tol``."""
+
+
+def check_units(units: str) -> str:
+    """Return ``units`` if it is ``"bits"`` or ``"nats"``, else raise ``ValueError``."""
+    if units not in UNITS:
+        raise ValueError(f"units must be 'bits' or 'nats'; got {units!r}")
+    return units
+
+
+def from_nats(value_nats: Any, units: str) -> Any:
+    """Convert a quantity in nats to ``units`` (``"bits"`` divides by ln 2)."""
+    return value_nats / np.log(2.0) if units == "bits" else value_nats
+
+
+def check_array(
+    a: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    dtype: type = np.float64,
+) -> np.ndarray:
+    """Convert ``a`` to a finite float array of the expected dimensionality."""
+    try:
+        arr = np.asarray(a, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array; got {type(a).__name__}: {exc}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}; got an array of shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one entry")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(
+            f"{name} has {int(bad.sum())} NaN or infinite entries; pass finite numbers"
+        )
+    return arr
+
+
+def check_probabilities(
+    p: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    normalize: bool = False,
+) -> np.ndarray:
+    """Validate a probability array (any shape): finite, ≥ 0, nonzero, summing to 1.
+
+    With ``normalize=True`` any non-negative array with positive total (counts, for
+    example) is divided by its total instead of being required to sum to 1.
+    """
+    arr = check_array(p, name, ndim=ndim)
+    neg = arr < 0
+    if neg.any():
+        raise ValueError(
+            f"{name} has {int(neg.sum())} negative entries (min {arr.min():.3g}); "
+            "pass counts or probabilities >= 0"
+        )
+    total = arr.sum()
+    if total <= 0:
+        raise ValueError(f"{name} is all zeros; it needs positive mass somewhere")
+    if normalize:
+        return arr / total
+    if abs(total - 1.0) > SUM_TOL:
+        raise ValueError(
+            f"{name} sums to {total:.6g}, not 1; pass probabilities or set normalize=True"
+        )
+    return arr / total
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite number > 0 (or ≥ 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}")
+    v = float(value)
+    ok = np.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+    return v
+
+
+def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer ≥ ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_random_state(random_state: Any) -> np.random.Generator:
+    """Turn ``None``, an int, a ``SeedSequence`` or a ``Generator`` into a ``Generator``."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int; got {random_state!r}")
+        return np.random.default_rng(random_state)
+    raise ValueError(
+        "random_state must be None, a non-negative int or a numpy Generator; "
+        f"got {type(random_state).__name__}"
+    )

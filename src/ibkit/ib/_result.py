@@ -1,0 +1,115 @@
+r"""The result type shared by every discrete IB solver, and the one evaluator.
+
+Every solver (iterative IB, deterministic IB, agglomerative IB) produces an encoder
+p(t|x) and hands it to :func:`evaluate_encoder`, which computes all reported quantities
+the same way:
+
+- p(t) = Σ_x p(x) p(t|x) and p(y|t) = Σ_x p(x,y) p(t|x) / p(t),
+- I(X;T) = H(T) − H(T|X),  I(T;Y) = H(Y) − H(Y|T),
+- the generalised objective L = H(T) − α·H(T|X) − β·I(T;Y) of Strouse & Schwab (2017),
+  which is the IB Lagrangian I(X;T) − β·I(T;Y) at α = 1 and the deterministic IB
+  objective H(T) − β·I(T;Y) at α = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import xlogy
+
+from ibkit._validation import from_nats
+from ibkit.measures import entropy_nats, mutual_information_nats
+
+
+@dataclass(frozen=True, eq=False)
+class IBResult:
+    """One solution of the (generalised) Information Bottleneck problem.
+
+    Attributes
+    ----------
+    p_t_given_x : ndarray, shape (|X|, |T|)
+        The encoder; row x is the distribution of T given X = x.
+    p_t : ndarray, shape (|T|,)
+        Marginal of the bottleneck variable.
+    p_y_given_t : ndarray, shape (|T|, |Y|)
+        The decoder implied by the encoder (Bayes' rule through the Markov chain).
+    beta, alpha : float
+        Trade-off parameter β and the generalisation parameter α (1 = IB, 0 = DIB).
+    i_xt, i_ty, h_t : float
+        I(X;T), I(T;Y) and H(T) in ``units``.
+    objective : float
+        H(T) − α·H(T|X) − β·I(T;Y) in ``units``.
+    units : str
+        ``"bits"`` or ``"nats"``.
+    n_iter : int
+        Iterations (or merges) the solver used.
+    converged : bool
+        Whether the solver met its tolerance.
+    """
+
+    p_t_given_x: np.ndarray
+    p_t: np.ndarray
+    p_y_given_t: np.ndarray
+    beta: float
+    alpha: float
+    i_xt: float
+    i_ty: float
+    h_t: float
+    objective: float
+    units: str
+    n_iter: int
+    converged: bool
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters that carry probability mass (p(t) > 0)."""
+        return int(np.count_nonzero(self.p_t > 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a dictionary (arrays stay numpy arrays)."""
+        return asdict(self)
+
+
+def evaluate_encoder(
+    p_xy: np.ndarray,
+    p_t_given_x: np.ndarray,
+    *,
+    beta: float,
+    alpha: float,
+    units: str,
+    n_iter: int,
+    converged: bool,
+) -> IBResult:
+    """Compute every reported quantity of an encoder on a normalised joint p(x,y).
+
+    Clusters that carry no mass are dropped, so ``p_t`` is strictly positive.
+    Assumes validated inputs: ``p_xy`` sums to 1, rows of ``p_t_given_x`` sum to 1.
+    """
+    p_x = p_xy.sum(axis=1)
+    p_xt = p_x[:, None] * p_t_given_x
+    p_t = p_xt.sum(axis=0)
+    keep = p_t > 0
+    p_t_given_x, p_xt, p_t = p_t_given_x[:, keep], p_xt[:, keep], p_t[keep]
+    p_ty = p_t_given_x.T @ p_xy
+    p_y_given_t = p_ty / p_t[:, None]
+    h_t = float(entropy_nats(p_t))
+    h_t_given_x = float(-xlogy(p_xt, p_t_given_x).sum())
+    i_xt = max(h_t - h_t_given_x, 0.0)
+    i_ty = mutual_information_nats(p_ty)
+    objective = h_t - alpha * h_t_given_x - beta * i_ty
+    return IBResult(
+        p_t_given_x=p_t_given_x,
+        p_t=p_t,
+        p_y_given_t=p_y_given_t,
+        beta=float(beta),
+        alpha=float(alpha),
+        i_xt=float(from_nats(i_xt, units)),
+        i_ty=float(from_nats(i_ty, units)),
+        h_t=float(from_nats(h_t, units)),
+        objective=float(from_nats(objective, units)),
+        units=units,
+        n_iter=int(n_iter),
+        converged=bool(converged),
+    )

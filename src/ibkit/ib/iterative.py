@@ -1,0 +1,336 @@
+r"""Iterative (self-consistent) Information Bottleneck, generalised to DIB.
+
+The IB problem (Tishby, Pereira & Bialek 2000) asks for an encoder p(t|x) minimising
+I(X;T) − β·I(T;Y) along the Markov chain Y — X — T. Its stationary points satisfy
+
+.. math::
+
+    p(t|x) = \frac{p(t)}{Z(x,\beta)} \exp\big(-\beta\, D_{KL}[p(y|x)\,\|\,p(y|t)]\big),\quad
+    p(t) = \sum_x p(x)p(t|x),\quad p(y|t) = \frac{1}{p(t)}\sum_x p(x,y)p(t|x),
+
+and iterating them is a Blahut–Arimoto-style alternating minimisation that decreases the
+objective monotonically to a local optimum. Strouse & Schwab (2017) generalise the
+objective to H(T) − α·H(T|X) − β·I(T;Y), whose update is
+
+.. math::
+
+    p(t|x) \propto \exp\Big(\tfrac{1}{\alpha}\big[\log p(t) - \beta\, d(x,t)\big]\Big),
+
+α = 1 giving IB and α → 0 the deterministic IB (DIB), whose encoder is the hard
+assignment :math:`f(x) = \arg\max_t [\log p(t) - \beta d(x,t)]`.
+
+Implementation notes
+--------------------
+- The divergence for all (x, t) is one matrix product,
+  :math:`d = \sum_y p(y|x)\log p(y|x) - p(y|x)\,[\log p(y|t)]^\top`, and the update is a
+  softmax over t computed after subtracting each row's maximum, so β up to 1e6 produces no NaN. Zeros of p(y|t) are handled
+  exactly (d = +∞ where x puts mass on such y) rather than by adding a small constant.
+- Inputs x whose conditionals p(y|x) are identical are solved as one: the update makes
+  their encoder rows equal after one step, so the reduction is exact and makes problems
+  with a few distinct conditionals (such as a deterministic labelling) cheap.
+- Clusters that lose all mass are dropped, and clusters whose decoders p(y|t) coincide
+  are merged; both leave the objective unchanged (for α ≤ 1 merging can only lower it),
+  so the effective |T| is the number of distinct clusters in use.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.special import xlogy
+
+from ibkit._validation import (
+    SUM_TOL,
+    ConvergenceWarning,
+    check_array,
+    check_int,
+    check_positive,
+    check_probabilities,
+    check_random_state,
+    check_units,
+)
+from ibkit.ib._result import IBResult, evaluate_encoder
+
+__all__ = ["iterative_ib"]
+
+#: Decimals to which decoders p(y|t) (and conditionals p(y|x)) are rounded to decide
+#: that two of them coincide.
+_SAME_DECIMALS = 10
+
+
+def sum_rows_by_label(rows: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
+    """Sum the rows of a matrix that share a label: out[k] = Σ_{i: labels[i]=k} rows[i]."""
+    one_hot = sparse.csr_matrix(
+        (np.ones(labels.shape[0]), (labels, np.arange(labels.shape[0]))),
+        shape=(n_labels, labels.shape[0]),
+    )
+    return np.asarray(one_hot @ rows)
+
+
+@dataclass(frozen=True, eq=False)
+class ReducedProblem:
+    """A joint p(x,y) with inputs of identical conditional p(y|x) pooled.
+
+    ``groups[x]`` is the pooled input x̃ of each original x (−1 for rows of zero mass).
+    """
+
+    p_xy: np.ndarray  # the original joint, normalised
+    groups: np.ndarray  # (|X|,) index of x̃ for each x
+    p_x: np.ndarray  # (|X̃|,)
+    p_y_given_x: np.ndarray  # (|X̃|, |Y|)
+    neg_h_y_given_x: np.ndarray  # (|X̃|,) Σ_y p(y|x̃) log p(y|x̃)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.p_x.shape[0]
+
+    def expand(self, q: np.ndarray, p_t: np.ndarray) -> np.ndarray:
+        """Encoder over the original X; rows of zero mass get p(t) (they carry no weight)."""
+        full = np.empty((self.groups.shape[0], q.shape[1]))
+        live = self.groups >= 0
+        full[live] = q[self.groups[live]]
+        full[~live] = p_t
+        return full
+
+    def pool(self, encoder: np.ndarray) -> np.ndarray:
+        """p(x)-weighted average of an encoder over each pooled input (exact, see module)."""
+        p_x_full = self.p_xy.sum(axis=1)
+        live = self.groups >= 0
+        weighted = p_x_full[live, None] * encoder[live]
+        return sum_rows_by_label(weighted, self.groups[live], self.n_inputs) / self.p_x[:, None]
+
+
+def reduce_problem(p_xy: np.ndarray) -> ReducedProblem:
+    """Pool the inputs of a normalised joint whose conditionals p(y|x) coincide."""
+    p_x_full = p_xy.sum(axis=1)
+    live = p_x_full > 0
+    cond = p_xy[live] / p_x_full[live, None]
+    _, first, inverse = np.unique(
+        np.round(cond, _SAME_DECIMALS), axis=0, return_index=True, return_inverse=True
+    )
+    inverse = inverse.reshape(-1)
+    groups = np.full(p_xy.shape[0], -1)
+    groups[live] = inverse
+    p_x = np.bincount(inverse, weights=p_x_full[live])
+    p_y_given_x = cond[first]
+    return ReducedProblem(
+        p_xy=p_xy,
+        groups=groups,
+        p_x=p_x,
+        p_y_given_x=p_y_given_x,
+        neg_h_y_given_x=xlogy(p_y_given_x, p_y_given_x).sum(axis=1),
+    )
+
+
+def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """p(t) and p(y|t) implied by an encoder q = p(t|x̃) (clusters must carry mass)."""
+    p_t = problem.p_x @ q
+    p_ty = q.T @ (problem.p_x[:, None] * problem.p_y_given_x)
+    return p_t, p_ty / p_t[:, None]
+
+
+def divergences(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np.ndarray:
+    """d(x̃,t) = KL[p(y|x̃) ‖ p(y|t)] in nats for all pairs, as one matrix product."""
+    zero = p_y_given_t == 0
+    log_p = np.log(p_y_given_t, out=np.zeros_like(p_y_given_t), where=~zero)
+    d = problem.neg_h_y_given_x[:, None] - problem.p_y_given_x @ log_p.T
+    if zero.any():
+        impossible = (problem.p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
+        d[impossible] = np.inf
+    return d
+
+
+def update_encoder(
+    problem: ReducedProblem, q: np.ndarray, beta: float, alpha: float
+) -> np.ndarray:
+    """One self-consistent step: encoder → (p(t), p(y|t)) → new encoder."""
+    p_t, p_y_given_t = decoder(problem, q)
+    scores = np.log(p_t)[None, :] - beta * divergences(problem, p_y_given_t)
+    if alpha == 0:
+        hard = np.zeros_like(scores)
+        hard[np.arange(scores.shape[0]), scores.argmax(axis=1)] = 1.0
+        return hard
+    # softmax over t in the log domain: subtract each row's maximum before exponentiating
+    scores /= alpha
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
+
+
+def compact_clusters(problem: ReducedProblem, q: np.ndarray) -> np.ndarray:
+    """Drop clusters without mass and merge clusters whose decoders coincide."""
+    p_t = problem.p_x @ q
+    q = q[:, p_t > 0]
+    if q.shape[1] < 2:
+        return q
+    _, p_y_given_t = decoder(problem, q)
+    _, label = np.unique(np.round(p_y_given_t, _SAME_DECIMALS), axis=0, return_inverse=True)
+    label = label.reshape(-1)
+    if label.max() + 1 == q.shape[1]:
+        return q
+    return sum_rows_by_label(q.T, label, label.max() + 1).T
+
+
+def iterate(
+    problem: ReducedProblem,
+    q: np.ndarray,
+    beta: float,
+    alpha: float,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, int, bool]:
+    """Iterate the self-consistent equations from ``q`` until the encoder moves < ``tol``.
+
+    Returns the encoder over pooled inputs, the iterations used and whether it converged.
+    Assumes validated inputs (the prepared problem and a row-stochastic ``q``).
+    """
+    q = compact_clusters(problem, q)
+    for n_iter in range(1, max_iter + 1):
+        new = compact_clusters(problem, update_encoder(problem, q, beta, alpha))
+        if new.shape == q.shape and np.max(np.abs(new - q)) < tol:
+            return new, n_iter, True
+        q = new
+    return q, max_iter, False
+
+
+def prepare_joint(p_xy: Any, normalize: bool) -> np.ndarray:
+    """Validate a joint p(x,y) for the IB solvers (2-D, finite, ≥ 0, sums to 1)."""
+    return check_probabilities(p_xy, "p_xy", ndim=2, normalize=normalize)
+
+
+def check_alpha(alpha: Any) -> float:
+    """α ≥ 0 for the generalised IB objective."""
+    return check_positive(alpha, "alpha", allow_zero=True)
+
+
+def initial_encoder(
+    problem: ReducedProblem,
+    n_clusters: int,
+    alpha: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A random encoder over pooled inputs: soft rows for IB, a hard partition for DIB."""
+    n = problem.n_inputs
+    if alpha == 0:
+        q = np.zeros((n, n_clusters))
+        q[np.arange(n), rng.integers(n_clusters, size=n)] = 1.0
+        return q
+    q = rng.random((n, n_clusters)) + 0.5
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def check_encoder(init: Any, n_x: int) -> np.ndarray:
+    """Validate a user's encoder p(t|x): shape (|X|, k), entries ≥ 0, rows summing to 1."""
+    q = check_array(init, "init", ndim=2)
+    if q.shape[0] != n_x:
+        raise ValueError(
+            f"init must be an encoder of shape (|X|, |T|) = ({n_x}, k); got shape {q.shape}"
+        )
+    if (q < 0).any():
+        raise ValueError(f"init has negative entries (min {q.min():.3g}); pass p(t|x) >= 0")
+    rows = q.sum(axis=1)
+    bad = int(np.argmax(np.abs(rows - 1)))
+    if abs(rows[bad] - 1) > SUM_TOL:
+        raise ValueError(
+            f"init rows must each sum to 1 (p(t|x)); row {bad} sums to {rows[bad]:.6g}"
+        )
+    return q / rows[:, None]
+
+
+def iterative_ib(
+    p_xy: Any,
+    beta: float,
+    *,
+    n_clusters: int | None = None,
+    alpha: float = 1.0,
+    init: Any = None,
+    max_iter: int = 1000,
+    tol: float = 1e-9,
+    units: str = "bits",
+    normalize: bool = False,
+    random_state: Any = None,
+) -> IBResult:
+    r"""Solve the (generalised) IB at one β by iterating the self-consistent equations.
+
+    Minimises :math:`H(T) - \alpha H(T|X) - \beta I(T;Y)`: the IB Lagrangian
+    :math:`I(X;T) - \beta I(T;Y)` at ``alpha=1`` (Tishby, Pereira & Bialek 2000) and the
+    deterministic IB :math:`H(T) - \beta I(T;Y)` at ``alpha=0`` (Strouse & Schwab 2017).
+    The result is a local optimum that depends on the starting encoder; use
+    :func:`ibkit.ib.ib_curve` for the global frontier.
+
+    Parameters
+    ----------
+    p_xy : array_like, shape (|X|, |Y|)
+        Joint distribution (counts with ``normalize=True``). Rows with zero mass are
+        allowed: they carry no weight and get the encoder row p(t).
+    beta : float
+        Trade-off β > 0; values up to 1e6 and beyond are safe.
+    n_clusters : int, optional
+        Maximum |T|. Defaults to the number of distinct conditionals p(y|x), enough
+        for the minimal sufficient statistic of X about Y.
+    alpha : float
+        Generalisation parameter α ≥ 0 (1 = IB, 0 = DIB).
+    init : array_like, shape (|X|, k), optional
+        Starting encoder p(t|x) (rows sum to 1). Random when omitted.
+    max_iter, tol : int, float
+        Stop when the largest change of p(t|x) falls below ``tol`` or after ``max_iter``
+        iterations; in the latter case a :class:`~ibkit.ConvergenceWarning` is issued
+        and ``converged`` is False.
+    units : {"bits", "nats"}
+    normalize : bool
+        Divide ``p_xy`` by its sum instead of requiring it to sum to 1.
+    random_state : None, int or numpy.random.Generator
+        Seeds the random starting encoder.
+
+    Returns
+    -------
+    IBResult
+        Encoder, decoder, I(X;T), I(T;Y), H(T) and the objective in ``units``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ibkit.ib import iterative_ib
+    >>> p_xy = np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]])
+    >>> res = iterative_ib(p_xy, beta=20.0, random_state=0)
+    >>> round(res.i_ty, 6), res.n_clusters
+    (1.0, 2)
+    """
+    p_xy = prepare_joint(p_xy, normalize)
+    beta = check_positive(beta, "beta")
+    alpha = check_alpha(alpha)
+    units = check_units(units)
+    max_iter = check_int(max_iter, "max_iter")
+    tol = check_positive(tol, "tol")
+    problem = reduce_problem(p_xy)
+    if init is None:
+        k = problem.n_inputs if n_clusters is None else check_int(n_clusters, "n_clusters")
+        q0 = initial_encoder(problem, k, alpha, check_random_state(random_state))
+    else:
+        if n_clusters is not None:
+            raise ValueError("pass either init or n_clusters, not both (init fixes |T|)")
+        q0 = problem.pool(check_encoder(init, p_xy.shape[0]))
+    q, n_iter, converged = iterate(problem, q0, beta, alpha, max_iter, tol)
+    if not converged:
+        warnings.warn(
+            f"iterative_ib did not converge in max_iter={max_iter} iterations at "
+            f"beta={beta:g} (tol={tol:g}); increase max_iter or tol. Slow convergence is "
+            "typical near a phase transition of the IB curve.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    p_t = problem.p_x @ q
+    return evaluate_encoder(
+        p_xy,
+        problem.expand(q, p_t),
+        beta=beta,
+        alpha=alpha,
+        units=units,
+        n_iter=n_iter,
+        converged=converged,
+    )
