@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
-from ibkit._validation import check_probabilities, check_units, from_nats
+from ibkit._validation import SUM_TOL, check_array, check_probabilities, check_units, from_nats
 
 __all__ = [
     "entropy",
@@ -43,12 +43,17 @@ def entropy_nats(p: np.ndarray, axis: int | None = None) -> np.ndarray | float:
 def mutual_information_nats(p_xy: np.ndarray) -> float:
     """I(X;Y) in nats of a normalised 2-D joint; trusts its input.
 
-    Computed as Σ p(x,y) log[p(x,y) / (p(x)p(y))] with ``rel_entr``, which is exact at
-    zeros and never negative term by term after summation round-off is clipped.
+    Computed as Σ_x p(x) KL[p(y|x) ‖ p(y)] = Σ_x p(x) Σ_y rel_entr(p(y|x), p(y)), which is
+    exact at zeros (rows with p(x) = 0 contribute nothing). The product p(x)p(y) is never
+    formed: it underflows to 0 for cells below ~1e-154 and would turn a finite I into
+    inf, whereas p(y|x) lies in [0, 1] and p(y) ≥ p(x,y) > 0 wherever p(y|x) > 0, so the
+    ratio inside the logarithm stays within 1/p(x). Summation round-off is clipped at 0.
     """
-    p_x = p_xy.sum(axis=1, keepdims=True)
-    p_y = p_xy.sum(axis=0, keepdims=True)
-    return max(float(rel_entr(p_xy, p_x * p_y).sum()), 0.0)
+    p_x = p_xy.sum(axis=1)
+    p_y = p_xy.sum(axis=0)
+    live = p_x[:, None] > 0
+    p_y_given_x = np.divide(p_xy, p_x[:, None], out=np.zeros(p_xy.shape), where=live)
+    return max(float(p_x @ rel_entr(p_y_given_x, p_y[None, :]).sum(axis=1)), 0.0)
 
 
 def entropy(p: Any, *, units: str = "bits", normalize: bool = False) -> float:
@@ -85,7 +90,11 @@ def conditional_entropy(p_xy: Any, *, units: str = "bits", normalize: bool = Fal
     """
     units = check_units(units)
     arr = check_probabilities(p_xy, "p_xy", ndim=2, normalize=normalize)
-    h = entropy_nats(arr) - entropy_nats(arr.sum(axis=1))
+    # −Σ p(x,y) log p(y|x) term by term (each term ≥ 0): the difference H(X,Y) − H(X)
+    # would lose the last bits to cancellation (0.49999999999999994 instead of 0.5 above)
+    p_x = arr.sum(axis=1, keepdims=True)
+    p_y_given_x = np.divide(arr, p_x, out=np.zeros(arr.shape), where=p_x > 0)
+    h = -float(xlogy(arr, p_y_given_x).sum())
     return float(from_nats(max(h, 0.0), units))
 
 
@@ -120,7 +129,9 @@ def _check_pair(p: Any, q: Any, normalize: bool) -> tuple[np.ndarray, np.ndarray
 def kl_divergence(p: Any, q: Any, *, units: str = "bits", normalize: bool = False) -> float:
     r"""Kullback–Leibler divergence :math:`D(P\|Q) = \sum_i p_i \log(p_i / q_i)`.
 
-    Infinite when P puts mass where Q has none.
+    Infinite when P puts mass where Q has none. The terms :math:`p_i \log(p_i/q_i)` may be
+    negative, so round-off could push the sum of nearly equal P and Q below 0; the result
+    is clipped at 0 (Gibbs' inequality).
 
     Examples
     --------
@@ -129,7 +140,7 @@ def kl_divergence(p: Any, q: Any, *, units: str = "bits", normalize: bool = Fals
     """
     units = check_units(units)
     p_arr, q_arr = _check_pair(p, q, normalize)
-    return float(from_nats(rel_entr(p_arr, q_arr).sum(), units))
+    return float(from_nats(max(float(rel_entr(p_arr, q_arr).sum()), 0.0), units))
 
 
 def js_divergence(
@@ -140,7 +151,9 @@ def js_divergence(
     units: str = "bits",
     normalize: bool = False,
 ) -> float:
-    r"""Jensen–Shannon divergence :math:`JS_\pi(P,Q) = H(\pi_1 P + \pi_2 Q) - \pi_1 H(P) - \pi_2 H(Q)`.
+    r"""Jensen–Shannon divergence of two distributions with weights :math:`\pi`.
+
+    :math:`JS_\pi(P,Q) = H(\pi_1 P + \pi_2 Q) - \pi_1 H(P) - \pi_2 H(Q)`.
 
     With weights :math:`\pi` it is the information-loss cost of merging two clusters in
     agglomerative IB (Slonim & Tishby 1999). Bounded by 1 bit for equal weights.
@@ -152,9 +165,15 @@ def js_divergence(
     """
     units = check_units(units)
     p_arr, q_arr = _check_pair(p, q, normalize)
-    w = check_probabilities(weights, "weights", ndim=1)
+    w = check_array(weights, "weights", ndim=1)
     if w.shape != (2,):
         raise ValueError(f"weights must hold two numbers; got {w.shape[0]}")
+    # ``normalize`` applies to p and q only, so the weights are checked on their own
+    if (w < 0).any() or abs(w.sum() - 1.0) > SUM_TOL:
+        raise ValueError(
+            f"weights must be two numbers >= 0 summing to 1; got ({w[0]:.6g}, {w[1]:.6g})"
+        )
+    w = w / w.sum()
     m = w[0] * p_arr + w[1] * q_arr
     js = entropy_nats(m) - w[0] * entropy_nats(p_arr) - w[1] * entropy_nats(q_arr)
     return float(from_nats(max(js, 0.0), units))

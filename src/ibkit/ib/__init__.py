@@ -1,7 +1,26 @@
-"""Exact Information Bottleneck on known distributions."""
+"""Exact Information Bottleneck on known distributions.
+
+- :func:`iterative_ib`: the self-consistent equations at one β (IB, DIB, generalised).
+- :func:`ib_curve`: the IB curve by deterministic annealing, with its concave envelope.
+- :func:`agglomerative_ib`: hard bottom-up merging, a curve point for every |T|.
+- :func:`gaussian_ib`: the closed-form Gaussian IB.
+"""
 
 from ibkit.ib._result import IBResult
+from ibkit.ib.agglomerative import AgglomerativeIBResult, agglomerative_ib
 from ibkit.ib.curve import IBCurve, ib_curve, upper_concave_envelope
+from ibkit.ib.gaussian import GaussianIBResult, gaussian_ib, gaussian_ib_from_samples
 from ibkit.ib.iterative import iterative_ib
 
-__all__ = ["IBCurve", "IBResult", "ib_curve", "iterative_ib", "upper_concave_envelope"]
+__all__ = [
+    "AgglomerativeIBResult",
+    "GaussianIBResult",
+    "IBCurve",
+    "IBResult",
+    "agglomerative_ib",
+    "gaussian_ib",
+    "gaussian_ib_from_samples",
+    "ib_curve",
+    "iterative_ib",
+    "upper_concave_envelope",
+]

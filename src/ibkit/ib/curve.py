@@ -41,9 +41,11 @@ from ibkit.ib._result import IBResult, evaluate_encoder
 from ibkit.ib.iterative import (
     ReducedProblem,
     check_alpha,
+    decoder,
     iterate,
     prepare_joint,
     reduce_problem,
+    update_encoder,
 )
 from ibkit.measures import entropy_nats, mutual_information_nats
 
@@ -63,7 +65,7 @@ def upper_concave_envelope(i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray
     y = np.asarray(i_ty, dtype=float)
     order = np.lexsort((-y, x))
     hull: list[tuple[float, float]] = []
-    for px, py in zip(x[order], y[order]):
+    for px, py in zip(x[order], y[order], strict=True):
         if hull and px == hull[-1][0]:
             continue  # same I(X;T): the first one has the largest I(T;Y)
         while len(hull) >= 2:
@@ -133,11 +135,9 @@ class IBCurve:
 
     def solution(self, index: int) -> IBResult:
         """The full :class:`IBResult` (encoder over the original X) at ``betas[index]``."""
-        q = self._encoders[index]
-        p_t = self._problem.p_x @ q
         return evaluate_encoder(
             self._problem.p_xy,
-            self._problem.expand(q, p_t),
+            self._problem.expand(self._encoders[index], hard=self.alpha == 0),
             beta=float(self.betas[index]),
             alpha=self.alpha,
             units=self.units,
@@ -190,28 +190,34 @@ class IBCurve:
         return plot_ib_curve(self, ax=ax, **kwargs)
 
 
-def _split(q: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Replace every cluster by two copies whose shares of each x differ by ±strength."""
-    eta = strength * rng.choice([-1.0, 1.0], size=q.shape)
-    return np.concatenate([q * (1 + eta) / 2, q * (1 - eta) / 2], axis=1)
-
-
 @dataclass
-class _Solver:
-    """Solves the reduced problem at one β and scores encoders (internal)."""
+class _Annealer:
+    """Solves the reduced problem at one β, warm-started, with cluster splits (internal).
+
+    A split replaces each of the heaviest clusters by two copies whose shares of every x
+    differ by ±25 %. After ``n_probe`` free iterations, a pair of copies whose decoders
+    p(y|t) drew apart is a real bifurcation and is kept; a pair that drew together is
+    merged back. The encoder is then iterated to convergence.
+    """
 
     problem: ReducedProblem
     alpha: float
     max_iter: int
     tol: float
     max_clusters: int
+    rng: np.random.Generator
+    n_probe: int = 25
+    decimals: int = 3
 
     @property
     def joint(self) -> np.ndarray:
         return self.problem.p_x[:, None] * self.problem.p_y_given_x
 
     def solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
-        q, n_iter, converged = iterate(self.problem, q, beta, self.alpha, self.max_iter, self.tol)
+        """Iterate from ``q`` at ``beta``; returns the encoder and its scores in nats."""
+        q, n_iter, converged = iterate(
+            self.problem, q, beta, self.alpha, self.max_iter, self.tol, decimals=self.decimals
+        )
         res = evaluate_encoder(
             self.joint,
             q,
@@ -223,15 +229,43 @@ class _Solver:
         )
         return q, res
 
-    def grow(self, q: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if q.shape[1] * 2 > self.max_clusters:
-            return q
-        return _split(q, rng, 0.5)
+    def split_and_solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
+        """Try to split every cluster at ``beta`` and keep the splits that take."""
+        n_split = min(q.shape[1], self.max_clusters - q.shape[1])
+        if n_split > 0:
+            q = self._split(q, beta, n_split)
+        return self.solve(q, beta)
+
+    def _split(self, q: np.ndarray, beta: float, n_split: int) -> np.ndarray:
+        heavy = np.argsort(self.problem.p_x @ q)[::-1][:n_split]
+        rest = np.setdiff1d(np.arange(q.shape[1]), heavy)
+        eta = 0.25 * self.rng.choice([-1.0, 1.0], size=(q.shape[0], n_split))
+        parents = q[:, heavy]
+        trial = np.concatenate([parents * (1 + eta), parents * (1 - eta), q[:, rest]], axis=1)
+        trial[:, : 2 * n_split] /= 2.0  # the two copies share their parent's mass
+        gap_before = self._sibling_gap(trial, n_split)
+        for _ in range(self.n_probe):
+            trial = update_encoder(self.problem, trial, beta, self.alpha)
+        took = self._sibling_gap(trial, n_split) > gap_before
+        first, second = trial[:, :n_split], trial[:, n_split : 2 * n_split]
+        return np.concatenate(
+            [
+                first[:, took],
+                second[:, took],
+                first[:, ~took] + second[:, ~took],
+                trial[:, 2 * n_split :],
+            ],
+            axis=1,
+        )
+
+    def _sibling_gap(self, q: np.ndarray, n_split: int) -> np.ndarray:
+        """L1 distance between the decoders of each pair of copies."""
+        _, p_y_given_t = decoder(self.problem, q[:, : 2 * n_split])
+        return np.abs(p_y_given_t[:n_split] - p_y_given_t[n_split:]).sum(axis=1)
 
 
 def _auto_betas(
-    solver: _Solver,
-    rng: np.random.Generator,
+    solver: _Annealer,
     i_xy: float,
     h_xr: float,
     beta_max: float,
@@ -250,7 +284,7 @@ def _auto_betas(
     step_x, step_y = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
     while betas[-1] < beta_max and i_xy - results[-1].i_ty > 1e-4 * i_xy:
         beta = min(betas[-1] * factor, beta_max)
-        q_new, res_new = solver.solve(solver.grow(encoders[-1], rng), beta)
+        q_new, res_new = solver.split_and_solve(encoders[-1], beta)
         jump = max(
             abs(res_new.i_xt - results[-1].i_xt) / step_x,
             abs(res_new.i_ty - results[-1].i_ty) / step_y,
@@ -277,8 +311,8 @@ def ib_curve(
     max_clusters: int | None = None,
     beta_max: float = 1e4,
     resolution: float = 0.02,
-    max_iter: int = 2000,
-    tol: float = 1e-8,
+    max_iter: int = 500,
+    tol: float = 1e-6,
     units: str = "bits",
     normalize: bool = False,
     random_state: Any = None,
@@ -347,19 +381,19 @@ def ib_curve(
     rng = check_random_state(random_state)
     problem = reduce_problem(p_xy)
     cap = problem.n_inputs if max_clusters is None else check_int(max_clusters, "max_clusters")
-    solver = _Solver(problem, alpha, max_iter, tol, cap)
+    solver = _Annealer(problem, alpha, max_iter, tol, cap, rng)
 
     i_xy = mutual_information_nats(p_xy)
     h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
     if grid is None:
         beta_list, encoders, results = _auto_betas(
-            solver, rng, i_xy, h_xr, beta_max, resolution, progress
+            solver, i_xy, h_xr, beta_max, resolution, progress
         )
     else:
         beta_list, encoders, results = [], [], []
         q = np.ones((problem.n_inputs, 1))
         for k, beta in enumerate(grid):
-            q, res = solver.solve(solver.grow(q, rng), float(beta))
+            q, res = solver.split_and_solve(q, float(beta))
             beta_list.append(float(beta))
             encoders.append(q)
             results.append(res)

@@ -25,9 +25,10 @@ Implementation notes
   :math:`d = \sum_y p(y|x)\log p(y|x) - p(y|x)\,[\log p(y|t)]^\top`, and the update is a
   softmax over t computed after subtracting each row's maximum, so β up to 1e6 produces no NaN. Zeros of p(y|t) are handled
   exactly (d = +∞ where x puts mass on such y) rather than by adding a small constant.
-- Inputs x whose conditionals p(y|x) are identical are solved as one: the update makes
-  their encoder rows equal after one step, so the reduction is exact and makes problems
-  with a few distinct conditionals (such as a deterministic labelling) cheap.
+- Inputs x whose conditionals p(y|x) are identical (to 10 decimals) are solved as one:
+  the update makes their encoder rows equal after one step, so the reduction is exact
+  and makes problems with a few distinct conditionals (such as a deterministic
+  labelling) cheap.
 - Clusters that lose all mass are dropped, and clusters whose decoders p(y|t) coincide
   are merged; both leave the objective unchanged (for α ≤ 1 merging can only lower it),
   so the effective |T| is the number of distinct clusters in use.
@@ -57,9 +58,10 @@ from ibkit.ib._result import IBResult, evaluate_encoder
 
 __all__ = ["iterative_ib"]
 
-#: Decimals to which decoders p(y|t) (and conditionals p(y|x)) are rounded to decide
-#: that two of them coincide.
+#: Decimals to which conditionals p(y|x) are rounded to decide that two inputs coincide.
 _SAME_DECIMALS = 10
+#: Decimals to which decoders p(y|t) are compared when merging clusters.
+_CLUSTER_DECIMALS = 8
 
 
 def sum_rows_by_label(rows: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
@@ -88,12 +90,17 @@ class ReducedProblem:
     def n_inputs(self) -> int:
         return self.p_x.shape[0]
 
-    def expand(self, q: np.ndarray, p_t: np.ndarray) -> np.ndarray:
-        """Encoder over the original X; rows of zero mass get p(t) (they carry no weight)."""
+    def expand(self, q: np.ndarray, *, hard: bool = False) -> np.ndarray:
+        """Encoder over the original X from one over pooled inputs.
+
+        Rows of zero mass carry no weight; they get p(t), or with ``hard`` the heaviest
+        cluster, so that a deterministic encoder stays deterministic.
+        """
+        p_t = self.p_x @ q
         full = np.empty((self.groups.shape[0], q.shape[1]))
         live = self.groups >= 0
         full[live] = q[self.groups[live]]
-        full[~live] = p_t
+        full[~live] = np.eye(q.shape[1])[np.argmax(p_t)] if hard else p_t
         return full
 
     def pool(self, encoder: np.ndarray) -> np.ndarray:
@@ -127,10 +134,10 @@ def reduce_problem(p_xy: np.ndarray) -> ReducedProblem:
 
 
 def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """p(t) and p(y|t) implied by an encoder q = p(t|x̃) (clusters must carry mass)."""
+    """p(t) and p(y|t) implied by an encoder q = p(t|x̃); empty clusters get p(y|t) = 0."""
     p_t = problem.p_x @ q
     p_ty = q.T @ (problem.p_x[:, None] * problem.p_y_given_x)
-    return p_t, p_ty / p_t[:, None]
+    return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
 
 
 def divergences(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np.ndarray:
@@ -149,27 +156,31 @@ def update_encoder(
 ) -> np.ndarray:
     """One self-consistent step: encoder → (p(t), p(y|t)) → new encoder."""
     p_t, p_y_given_t = decoder(problem, q)
-    scores = np.log(p_t)[None, :] - beta * divergences(problem, p_y_given_t)
+    with np.errstate(divide="ignore"):  # an empty cluster has log p(t) = -inf: it stays empty
+        log_p_t = np.log(p_t)
+    scores = log_p_t[None, :] - beta * divergences(problem, p_y_given_t)
     if alpha == 0:
         hard = np.zeros_like(scores)
         hard[np.arange(scores.shape[0]), scores.argmax(axis=1)] = 1.0
         return hard
-    # softmax over t in the log domain: subtract each row's maximum before exponentiating
-    scores /= alpha
+    # softmax over t in the log domain: subtract each row's maximum, then scale by 1/α
     scores -= scores.max(axis=1, keepdims=True)
+    scores /= alpha
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=1, keepdims=True)
     return scores
 
 
-def compact_clusters(problem: ReducedProblem, q: np.ndarray) -> np.ndarray:
-    """Drop clusters without mass and merge clusters whose decoders coincide."""
+def compact_clusters(
+    problem: ReducedProblem, q: np.ndarray, decimals: int = _CLUSTER_DECIMALS
+) -> np.ndarray:
+    """Drop clusters without mass and merge clusters whose decoders agree to ``decimals``."""
     p_t = problem.p_x @ q
     q = q[:, p_t > 0]
     if q.shape[1] < 2:
         return q
     _, p_y_given_t = decoder(problem, q)
-    _, label = np.unique(np.round(p_y_given_t, _SAME_DECIMALS), axis=0, return_inverse=True)
+    _, label = np.unique(np.round(p_y_given_t, decimals), axis=0, return_inverse=True)
     label = label.reshape(-1)
     if label.max() + 1 == q.shape[1]:
         return q
@@ -183,19 +194,37 @@ def iterate(
     alpha: float,
     max_iter: int,
     tol: float,
+    *,
+    decimals: int = _CLUSTER_DECIMALS,
+    compact_every: int = 10,
 ) -> tuple[np.ndarray, int, bool]:
     """Iterate the self-consistent equations from ``q`` until the encoder moves < ``tol``.
 
-    Returns the encoder over pooled inputs, the iterations used and whether it converged.
-    Assumes validated inputs (the prepared problem and a row-stochastic ``q``).
+    Clusters are compacted (see :func:`compact_clusters`, with ``decimals``) every
+    ``compact_every`` iterations and at the end. Returns the encoder over pooled inputs, the iterations
+    used and whether it converged. Assumes validated inputs.
     """
-    q = compact_clusters(problem, q)
-    for n_iter in range(1, max_iter + 1):
-        new = compact_clusters(problem, update_encoder(problem, q, beta, alpha))
-        if new.shape == q.shape and np.max(np.abs(new - q)) < tol:
-            return new, n_iter, True
-        q = new
-    return q, max_iter, False
+    q = compact_clusters(problem, q, decimals)
+    converged = False
+    n_iter = 0
+    while n_iter < max_iter and not converged:
+        n_iter += 1
+        new = update_encoder(problem, q, beta, alpha)
+        converged = _settled(problem, q, new, tol)
+        q = compact_clusters(problem, new, decimals) if n_iter % compact_every == 0 else new
+    return compact_clusters(problem, q, decimals), n_iter, converged
+
+
+def _settled(problem: ReducedProblem, old: np.ndarray, new: np.ndarray, tol: float) -> bool:
+    """Converged: the encoder moved < tol and no cluster's mass is still growing.
+
+    The second test catches a nearly empty cluster that is taking inputs over: its
+    entries are tiny, so the absolute change is too, but its mass grows by a factor.
+    """
+    if np.max(np.abs(new - old)) >= tol:
+        return False
+    p_old, p_new = problem.p_x @ old, problem.p_x @ new
+    return bool(np.all(p_new <= p_old * (1.0 + np.sqrt(tol))))
 
 
 def prepare_joint(p_xy: Any, normalize: bool) -> np.ndarray:
@@ -267,12 +296,15 @@ def iterative_ib(
     ----------
     p_xy : array_like, shape (|X|, |Y|)
         Joint distribution (counts with ``normalize=True``). Rows with zero mass are
-        allowed: they carry no weight and get the encoder row p(t).
+        allowed: they carry no weight and get the encoder row p(t) (for DIB, the
+        heaviest cluster).
     beta : float
-        Trade-off β > 0; values up to 1e6 and beyond are safe.
+        Trade-off β > 0; values up to 1e10 are safe (no overflow, no NaN).
     n_clusters : int, optional
-        Maximum |T|. Defaults to the number of distinct conditionals p(y|x), enough
-        for the minimal sufficient statistic of X about Y.
+        Number of clusters of the random start (the most |T| can reach). Defaults to
+        the number of distinct conditionals p(y|x), the size of the minimal sufficient
+        statistic of X about Y. A random start can still end in a local optimum with
+        fewer clusters; :func:`ibkit.ib.ib_curve` avoids that by annealing.
     alpha : float
         Generalisation parameter α ≥ 0 (1 = IB, 0 = DIB).
     init : array_like, shape (|X|, k), optional
@@ -307,10 +339,11 @@ def iterative_ib(
     units = check_units(units)
     max_iter = check_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
+    rng = check_random_state(random_state)
     problem = reduce_problem(p_xy)
     if init is None:
         k = problem.n_inputs if n_clusters is None else check_int(n_clusters, "n_clusters")
-        q0 = initial_encoder(problem, k, alpha, check_random_state(random_state))
+        q0 = initial_encoder(problem, k, alpha, rng)
     else:
         if n_clusters is not None:
             raise ValueError("pass either init or n_clusters, not both (init fixes |T|)")
@@ -324,10 +357,9 @@ def iterative_ib(
             ConvergenceWarning,
             stacklevel=2,
         )
-    p_t = problem.p_x @ q
     return evaluate_encoder(
         p_xy,
-        problem.expand(q, p_t),
+        problem.expand(q, hard=alpha == 0),
         beta=beta,
         alpha=alpha,
         units=units,
