@@ -120,9 +120,7 @@ def _check_pair(p: Any, q: Any, normalize: bool) -> tuple[np.ndarray, np.ndarray
     p_arr = check_probabilities(p, "p", normalize=normalize)
     q_arr = check_probabilities(q, "q", normalize=normalize)
     if p_arr.shape != q_arr.shape:
-        raise ValueError(
-            f"p and q must have the same shape; got {p_arr.shape} and {q_arr.shape}"
-        )
+        raise ValueError(f"p and q must have the same shape; got {p_arr.shape} and {q_arr.shape}")
     return p_arr, q_arr
 
 

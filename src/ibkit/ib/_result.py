@@ -23,6 +23,10 @@ from ibkit._validation import from_nats
 from ibkit.measures import entropy_nats, mutual_information_nats
 
 
+#: Clusters with p(t) at or below this are dropped from reported solutions.
+NEGLIGIBLE_MASS = 1e-15
+
+
 @dataclass(frozen=True, eq=False)
 class IBResult:
     """One solution of the (generalised) Information Bottleneck problem.
@@ -84,16 +88,21 @@ def evaluate_encoder(
 ) -> IBResult:
     """Compute every reported quantity of an encoder on a normalised joint p(x,y).
 
-    Clusters that carry no mass are dropped, so ``p_t`` is strictly positive.
+    Clusters whose mass is at most ``NEGLIGIBLE_MASS`` (1e-15, below what any reported
+    quantity can resolve in double precision) are dropped and the encoder rows
+    renormalised, so ``p_t`` is strictly positive and p(y|t) is well conditioned.
     Assumes validated inputs: ``p_xy`` sums to 1, rows of ``p_t_given_x`` sum to 1.
     """
     p_x = p_xy.sum(axis=1)
+    keep = p_x @ p_t_given_x > NEGLIGIBLE_MASS
+    p_t_given_x = p_t_given_x[:, keep]
+    rows = p_t_given_x.sum(axis=1, keepdims=True)
+    p_t_given_x = np.divide(p_t_given_x, rows, out=np.zeros_like(p_t_given_x), where=rows > 0)
     p_xt = p_x[:, None] * p_t_given_x
     p_t = p_xt.sum(axis=0)
-    keep = p_t > 0
-    p_t_given_x, p_xt, p_t = p_t_given_x[:, keep], p_xt[:, keep], p_t[keep]
+    p_t_given_x[rows[:, 0] == 0] = p_t  # inputs of (almost) no mass whose clusters vanished
     p_ty = p_t_given_x.T @ p_xy
-    p_y_given_t = p_ty / p_t[:, None]
+    p_y_given_t = p_ty / p_ty.sum(axis=1, keepdims=True)  # = p(t,y) / p(t), exactly normalised
     h_t = float(entropy_nats(p_t))
     h_t_given_x = float(-xlogy(p_xt, p_t_given_x).sum())
     i_xt = max(h_t - h_t_given_x, 0.0)

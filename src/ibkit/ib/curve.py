@@ -245,7 +245,7 @@ class _Annealer:
         trial[:, : 2 * n_split] /= 2.0  # the two copies share their parent's mass
         gap_before = self._sibling_gap(trial, n_split)
         for _ in range(self.n_probe):
-            trial = update_encoder(self.problem, trial, beta, self.alpha)
+            trial, _ = update_encoder(self.problem, trial, beta, self.alpha)
         took = self._sibling_gap(trial, n_split) > gap_before
         first, second = trial[:, :n_split], trial[:, n_split : 2 * n_split]
         return np.concatenate(
@@ -312,7 +312,7 @@ def ib_curve(
     beta_max: float = 1e4,
     resolution: float = 0.02,
     max_iter: int = 500,
-    tol: float = 1e-6,
+    tol: float = 1e-10,
     units: str = "bits",
     normalize: bool = False,
     random_state: Any = None,
@@ -341,8 +341,8 @@ def ib_curve(
     beta_max, resolution : float
         Largest β and relative step of the automatic grid.
     max_iter, tol : int, float
-        Per-β limits of the self-consistent iterations; β values that did not converge
-        are flagged in ``converged`` and reported in one :class:`~ibkit.ConvergenceWarning`.
+        Per-β limits of the self-consistent iterations (``tol`` bounds the change of the
+        free energy in nats per iteration); β values that did not converge are flagged in ``converged`` and reported in one :class:`~ibkit.ConvergenceWarning`.
     units : {"bits", "nats"}
     normalize : bool
         Accept counts by dividing ``p_xy`` by its sum.
