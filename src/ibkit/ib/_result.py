@@ -22,7 +22,6 @@ from scipy.special import xlogy
 from ibkit._validation import from_nats
 from ibkit.measures import entropy_nats, mutual_information_nats
 
-
 #: Clusters with p(t) at or below this are dropped from reported solutions.
 NEGLIGIBLE_MASS = 1e-15
 

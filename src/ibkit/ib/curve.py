@@ -264,42 +264,83 @@ class _Annealer:
         return np.abs(p_y_given_t[:n_split] - p_y_given_t[n_split:]).sum(axis=1)
 
 
-def _auto_betas(
-    solver: _Annealer,
-    i_xy: float,
-    h_xr: float,
-    beta_max: float,
-    resolution: float,
-    progress: Progress | None,
-) -> tuple[list[float], list[np.ndarray], list[IBResult]]:
-    """Forward annealing on an adaptive β grid, from β = 1 until I(T;Y) ≈ I(X;Y).
+@dataclass
+class _Trace:
+    """Solutions found so far, kept sorted by β (internal)."""
 
-    The step in log β shrinks where a step would move the solution by more than
-    ``resolution`` (a fraction of the plane's extent) and grows where it barely moves.
+    betas: list[float]
+    encoders: list[np.ndarray]
+    results: list[IBResult]
+
+    def offer(self, k: int, q: np.ndarray, res: IBResult) -> None:
+        """Keep ``q`` at position ``k`` if it has the lower objective."""
+        if res.objective < self.results[k].objective - 1e-12:
+            self.encoders[k], self.results[k] = q, res
+
+    def insert(self, k: int, beta: float, q: np.ndarray, res: IBResult) -> None:
+        self.betas.insert(k, beta)
+        self.encoders.insert(k, q)
+        self.results.insert(k, res)
+
+
+def _forward(
+    solver: _Annealer,
+    betas: Sequence[float] | None,
+    i_xy: float,
+    beta_max: float,
+) -> _Trace:
+    """Anneal upwards in β with splits, over ``betas`` or, when None, an automatic grid.
+
+    The automatic grid starts at β = 1 and grows by 25 % a step until I(T;Y) is within
+    1e-4·I(X;Y) of I(X;Y) or β reaches ``beta_max``.
     """
     q = np.ones((solver.problem.n_inputs, 1))
-    q, res = solver.solve(q, 1.0)
-    betas, encoders, results = [1.0], [q], [res]
-    factor, min_factor, max_factor = 1.25, 1.0005, 2.0
-    step_x, step_y = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
-    while betas[-1] < beta_max and i_xy - results[-1].i_ty > 1e-4 * i_xy:
-        beta = min(betas[-1] * factor, beta_max)
-        q_new, res_new = solver.split_and_solve(encoders[-1], beta)
-        jump = max(
-            abs(res_new.i_xt - results[-1].i_xt) / step_x,
-            abs(res_new.i_ty - results[-1].i_ty) / step_y,
-        )
-        if jump > 1 and factor > min_factor:
-            factor = max(factor**0.5, min_factor)
-            continue
-        betas.append(beta)
-        encoders.append(q_new)
-        results.append(res_new)
-        if jump < 0.25:
-            factor = min(factor**1.5, max_factor)
-        if progress is not None:
-            progress(len(betas), 2 * len(betas) + 10)
-    return betas, encoders, results
+    trace = _Trace([], [], [])
+    beta = 1.0 if betas is None else float(betas[0])
+    while True:
+        q, res = solver.split_and_solve(q, beta)
+        trace.insert(len(trace.betas), beta, q, res)
+        if betas is not None:
+            if len(trace.betas) == len(betas):
+                return trace
+            beta = float(betas[len(trace.betas)])
+        elif i_xy - res.i_ty <= 1e-4 * i_xy or beta >= beta_max:
+            return trace
+        else:
+            beta = min(beta * 1.25, beta_max)
+
+
+def _reverse(solver: _Annealer, trace: _Trace) -> None:
+    """Anneal downwards from the minimal sufficient statistic (T = X̃, optimal as β → ∞)."""
+    n = solver.problem.n_inputs
+    q = np.eye(n) if solver.max_clusters >= n else trace.encoders[-1]
+    for k in range(len(trace.betas) - 1, -1, -1):
+        q, res = solver.solve(q, trace.betas[k])
+        trace.offer(k, q, res)
+
+
+def _refine(solver: _Annealer, trace: _Trace, step_x: float, step_y: float, budget: int) -> None:
+    """Insert β midway where neighbouring solutions are far apart.
+
+    Each new β is solved warm from both neighbours and the better solution kept; rounds
+    repeat until the curve is resolved to (``step_x``, ``step_y``), neighbouring β are
+    within 1 % of each other, or ``budget`` new β are spent.
+    """
+    while budget > 0:
+        todo = []
+        for k in range(len(trace.betas) - 1):
+            lo, hi = trace.results[k], trace.results[k + 1]
+            far = abs(hi.i_xt - lo.i_xt) > step_x or abs(hi.i_ty - lo.i_ty) > step_y
+            if far and trace.betas[k + 1] > 1.01 * trace.betas[k]:
+                todo.append(k)
+        if not todo:
+            return
+        for k in reversed(todo[:budget]):
+            beta = float(np.sqrt(trace.betas[k] * trace.betas[k + 1]))
+            q, res = solver.solve(trace.encoders[k], beta)
+            trace.insert(k + 1, beta, q, res)
+            trace.offer(k + 1, *solver.solve(trace.encoders[k + 2], beta))
+        budget -= len(todo)
 
 
 def ib_curve(
@@ -311,7 +352,7 @@ def ib_curve(
     max_clusters: int | None = None,
     beta_max: float = 1e4,
     resolution: float = 0.02,
-    max_iter: int = 500,
+    max_iter: int = 200,
     tol: float = 1e-10,
     units: str = "bits",
     normalize: bool = False,
@@ -325,10 +366,11 @@ def ib_curve(
     p_xy : array_like, shape (|X|, |Y|)
         The joint distribution (counts with ``normalize=True``).
     betas : sequence of float, optional
-        β values to solve at (any order; results come sorted). When omitted, an adaptive
-        grid starts at β = 1 (always the trivial solution) and refines the step wherever
-        the solution moves by more than ``resolution`` of the plane, until I(T;Y) is within
-        1e-4·I(X;Y) of I(X;Y) or β reaches ``beta_max``.
+        β values to solve at (any order; results come sorted). When omitted, a grid
+        starts at β = 1 (always the trivial solution) and grows geometrically until
+        I(T;Y) is within 1e-4·I(X;Y) of I(X;Y) or β reaches ``beta_max``; it is then
+        refined wherever neighbouring solutions are further apart than ``resolution``
+        of the plane's extent.
     alpha : float
         1 for IB (Tishby et al. 2000), 0 for the deterministic IB (Strouse & Schwab 2017),
         in between for the generalised IB.
@@ -339,17 +381,19 @@ def ib_curve(
     max_clusters : int, optional
         Cap on |T| (default: the number of distinct conditionals p(y|x)).
     beta_max, resolution : float
-        Largest β and relative step of the automatic grid.
+        Largest β and relative resolution of the automatic grid.
     max_iter, tol : int, float
         Per-β limits of the self-consistent iterations (``tol`` bounds the change of the
-        free energy in nats per iteration); β values that did not converge are flagged in ``converged`` and reported in one :class:`~ibkit.ConvergenceWarning`.
+        free energy in nats per iteration); β values that did not converge are flagged
+        in ``converged`` and reported in one :class:`~ibkit.ConvergenceWarning`.
     units : {"bits", "nats"}
     normalize : bool
         Accept counts by dividing ``p_xy`` by its sum.
     random_state : None, int or numpy.random.Generator
         Seeds the split perturbations; the same seed gives the same curve.
     progress : callable(done, total), optional
-        Called after each β is solved; ``total`` is an estimate that may grow.
+        Called after each of the three stages (upward annealing, downward annealing,
+        refinement) with ``(stage, 3)``.
 
     Returns
     -------
@@ -385,32 +429,20 @@ def ib_curve(
 
     i_xy = mutual_information_nats(p_xy)
     h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
+    trace = _forward(solver, None if grid is None else list(grid), i_xy, beta_max)
+    _report(progress, trace, 1)
+    _reverse(solver, trace)
+    _report(progress, trace, 2)
     if grid is None:
-        beta_list, encoders, results = _auto_betas(
-            solver, i_xy, h_xr, beta_max, resolution, progress
-        )
-    else:
-        beta_list, encoders, results = [], [], []
-        q = np.ones((problem.n_inputs, 1))
-        for k, beta in enumerate(grid):
-            q, res = solver.split_and_solve(q, float(beta))
-            beta_list.append(float(beta))
-            encoders.append(q)
-            results.append(res)
-            if progress is not None:
-                progress(k + 1, 2 * len(grid))
-    n_forward = len(beta_list)
+        steps = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
+        _refine(solver, trace, *steps, budget=4 * len(trace.betas))
+        _report(progress, trace, 3)
+    return _assemble(problem, trace.betas, trace.encoders, trace.results, i_xy, h_xr, alpha, units)
 
-    # reverse pass from the minimal sufficient statistic (T = X̃, optimal as β → ∞)
-    q = np.eye(problem.n_inputs)[:, :cap] if cap >= problem.n_inputs else encoders[-1]
-    for k in range(n_forward - 1, -1, -1):
-        q, res = solver.solve(q, beta_list[k])
-        if res.objective < results[k].objective - 1e-12:
-            encoders[k], results[k] = q, res
-        if progress is not None:
-            progress(2 * n_forward - k, 2 * n_forward)
 
-    return _assemble(problem, beta_list, encoders, results, i_xy, h_xr, alpha, units)
+def _report(progress: Progress | None, trace: _Trace, stage: int) -> None:
+    if progress is not None:
+        progress(stage, 3)
 
 
 def _assemble(
