@@ -141,15 +141,19 @@ def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndar
     return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
 
 
-def divergences(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np.ndarray:
-    """d(x̃,t) = KL[p(y|x̃) ‖ p(y|t)] in nats for all pairs, as one matrix product."""
+def cross_log_likelihood(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np.ndarray:
+    """c(x̃,t) = Σ_y p(y|x̃) log p(y|t) for all pairs, as one matrix product.
+
+    The divergence is d(x̃,t) = KL[p(y|x̃) ‖ p(y|t)] = Σ_y p(y|x̃) log p(y|x̃) − c(x̃,t);
+    c is −∞ exactly where x̃ puts mass on a y that t gives none.
+    """
     zero = p_y_given_t == 0
     log_p = np.log(p_y_given_t, out=np.zeros_like(p_y_given_t), where=~zero)
-    d = problem.neg_h_y_given_x[:, None] - problem.p_y_given_x @ log_p.T
+    cross = problem.p_y_given_x @ log_p.T
     if zero.any():
         impossible = (problem.p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
-        d[impossible] = np.inf
-    return d
+        cross[impossible] = -np.inf
+    return cross
 
 
 def update_encoder(
@@ -164,19 +168,25 @@ def update_encoder(
     p_t, p_y_given_t = decoder(problem, q)
     with np.errstate(divide="ignore"):  # an empty cluster has log p(t) = -inf: it stays empty
         log_p_t = np.log(p_t)
-    scores = log_p_t[None, :] - beta * divergences(problem, p_y_given_t)
+    # scores = log p(t) − β d(x,t), less the row constant β Σ_y p(y|x) log p(y|x), which
+    # cancels in the normalisation over t and is added back to the free energy below
+    scores = cross_log_likelihood(problem, p_y_given_t)
+    scores *= beta
+    scores += log_p_t
     best = scores.max(axis=1, keepdims=True)
+    row_constant = beta * (problem.p_x @ problem.neg_h_y_given_x)
     if alpha == 0:
         hard = np.zeros_like(scores)
         hard[np.arange(scores.shape[0]), scores.argmax(axis=1)] = 1.0
-        return hard, float(-problem.p_x @ best[:, 0])
+        return hard, float(row_constant - problem.p_x @ best[:, 0])
     # softmax over t in the log domain: subtract each row's maximum, then scale by 1/α
     scores -= best
-    scores /= alpha
+    if alpha != 1:
+        scores /= alpha
     np.exp(scores, out=scores)
     norm = scores.sum(axis=1, keepdims=True)
     scores /= norm
-    free_energy = -problem.p_x @ (best[:, 0] + alpha * np.log(norm[:, 0]))
+    free_energy = row_constant - problem.p_x @ (best[:, 0] + alpha * np.log(norm[:, 0]))
     return scores, float(free_energy)
 
 
