@@ -98,8 +98,9 @@ class IBCurve:
     envelope_i_xt, envelope_i_ty : ndarray
         Frontier vertices, from (0, 0) to the minimal sufficient statistic.
     critical_betas : ndarray
-        Estimated β of each phase transition (where the number of clusters changes):
-        the geometric mean of the two grid values that bracket it.
+        Estimated β of each phase transition (where the number of clusters first grows
+        past its previous maximum): the geometric mean of the two grid values that
+        bracket it.
     i_xy, h_y, h_x : float
         I(X;Y), H(Y) and H(X) of the problem.
     deterministic : bool
@@ -458,12 +459,13 @@ def _assemble(
     """Collect the per-β solutions into an :class:`IBCurve` (values in ``units``)."""
     i_xt = np.array([r.i_xt for r in results])
     i_ty = np.array([r.i_ty for r in results])
-    n_clusters = np.array([q.shape[1] for q in encoders])
+    n_clusters = np.array([r.n_clusters for r in results])
     converged = np.array([r.converged for r in results])
     env_x, env_y = upper_concave_envelope(
         np.concatenate([[0.0, h_xr], i_xt]), np.concatenate([[0.0, i_xy], i_ty])
     )
-    change = np.flatnonzero(np.diff(n_clusters) != 0)
+    # a transition is where |T| first exceeds every value it had at smaller β
+    change = np.flatnonzero(n_clusters[1:] > np.maximum.accumulate(n_clusters)[:-1])
     beta_arr = np.array(betas)
     critical = np.sqrt(beta_arr[change] * beta_arr[change + 1])
     h_y = float(entropy_nats(problem.p_xy.sum(axis=0)))
