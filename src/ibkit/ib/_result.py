@@ -99,6 +99,7 @@ def evaluate_encoder(
     p_t_given_x = np.divide(p_t_given_x, rows, out=np.zeros_like(p_t_given_x), where=rows > 0)
     p_xt = p_x[:, None] * p_t_given_x
     p_t = p_xt.sum(axis=0)
+    p_t /= p_t.sum()  # exactly normalised, so a one-cluster encoder has H(T) = 0
     p_t_given_x[rows[:, 0] == 0] = p_t  # inputs of (almost) no mass whose clusters vanished
     p_ty = p_t_given_x.T @ p_xy
     p_y_given_t = p_ty / p_ty.sum(axis=1, keepdims=True)  # = p(t,y) / p(t), exactly normalised

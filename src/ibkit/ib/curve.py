@@ -195,10 +195,11 @@ class IBCurve:
 class _Annealer:
     """Solves the reduced problem at one β, warm-started, with cluster splits (internal).
 
-    A split replaces each of the heaviest clusters by two copies whose shares of every x
-    differ by ±25 %. After ``n_probe`` free iterations, a pair of copies whose decoders
-    p(y|t) drew apart is a real bifurcation and is kept; a pair that drew together is
-    merged back. The encoder is then iterated to convergence.
+    A split replaces each of the heaviest clusters by two copies whose shares of each x
+    differ by up to ±25 %, along a random direction of the members' conditionals. After
+    ``n_probe`` free iterations, a pair of copies whose decoders p(y|t) drew apart is a
+    real bifurcation and is kept; a pair that drew together is merged back. The encoder
+    is then iterated to convergence.
     """
 
     problem: ReducedProblem
@@ -233,15 +234,16 @@ class _Annealer:
     def split_and_solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
         """Try to split every cluster at ``beta`` and keep the splits that take."""
         n_split = min(q.shape[1], self.max_clusters - q.shape[1])
-        if n_split > 0:
+        # for β ≤ 1 and α ≤ 1 one cluster is optimal, as H(T) − α·H(T|X) ≥ I(X;T) ≥ I(T;Y)
+        if n_split > 0 and (beta > 1 or self.alpha > 1):
             q = self._split(q, beta, n_split)
         return self.solve(q, beta)
 
     def _split(self, q: np.ndarray, beta: float, n_split: int) -> np.ndarray:
         heavy = np.argsort(self.problem.p_x @ q)[::-1][:n_split]
         rest = np.setdiff1d(np.arange(q.shape[1]), heavy)
-        eta = 0.25 * self.rng.choice([-1.0, 1.0], size=(q.shape[0], n_split))
         parents = q[:, heavy]
+        eta = self._split_direction(parents)
         trial = np.concatenate([parents * (1 + eta), parents * (1 - eta), q[:, rest]], axis=1)
         trial[:, : 2 * n_split] /= 2.0  # the two copies share their parent's mass
         gap_before = self._sibling_gap(trial, n_split)
@@ -258,6 +260,19 @@ class _Annealer:
             ],
             axis=1,
         )
+
+    def _split_direction(self, parents: np.ndarray) -> np.ndarray:
+        """Per-input share changes η ∈ [−¼, ¼] that pull a cluster's copies apart.
+
+        η(x) is the projection of p(y|x) − p(y|t) on a random direction of the simplex,
+        so the two copies lean towards different members of the cluster and their
+        decoders differ unless every member has the same p(y|x).
+        """
+        _, centres = decoder(self.problem, parents)
+        directions = self.rng.standard_normal(centres.shape)
+        eta = self.problem.p_y_given_x @ directions.T - (centres * directions).sum(axis=1)
+        scale = np.abs(eta).max(axis=0)
+        return 0.25 * np.divide(eta, scale, out=np.zeros_like(eta), where=scale > 0)
 
     def _sibling_gap(self, q: np.ndarray, n_split: int) -> np.ndarray:
         """L1 distance between the decoders of each pair of copies."""
@@ -394,7 +409,7 @@ def ib_curve(
         Seeds the split perturbations; the same seed gives the same curve.
     progress : callable(done, total), optional
         Called after each of the three stages (upward annealing, downward annealing,
-        refinement) with ``(stage, 3)``.
+        refinement and polishing) with ``(stage, 3)``.
 
     Returns
     -------
@@ -437,8 +452,9 @@ def ib_curve(
     if grid is None:
         steps = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
         _refine(solver, trace, *steps, budget=4 * len(trace.betas))
-        _report(progress, trace, 3)
-    return _assemble(problem, trace.betas, trace.encoders, trace.results, i_xy, h_xr, alpha, units)
+    _polish(solver, trace)
+    _report(progress, trace, 3)
+    return _assemble(problem, trace, i_xy, h_xr, alpha, units, cap)
 
 
 def _report(progress: Progress | None, trace: _Trace, stage: int) -> None:
@@ -446,23 +462,48 @@ def _report(progress: Progress | None, trace: _Trace, stage: int) -> None:
         progress(stage, 3)
 
 
+def _polish(solver: _Annealer, trace: _Trace, max_rounds: int = 5) -> None:
+    """Re-solve each β from any other solution that scores better there.
+
+    Solution j scores H(T_j) − α·H(T_j|X) − β_k·I(T_j;Y) at β_k, read off its reported
+    quantities; where another solution beats the one kept at β_k, the equations are
+    iterated at β_k from that solution's encoder and the result offered.
+    """
+    for _ in range(max_rounds):
+        h_t, i_xt, i_ty = (
+            np.array([getattr(r, name) for r in trace.results]) for name in ("h_t", "i_xt", "i_ty")
+        )
+        fixed = h_t - solver.alpha * (h_t - i_xt)
+        scores = fixed[None, :] - np.array(trace.betas)[:, None] * i_ty[None, :]
+        best = scores.argmin(axis=1)
+        rows = np.arange(len(trace.betas))
+        todo = np.flatnonzero(scores[rows, best] < scores[rows, rows] - 1e-12)
+        if todo.size == 0:
+            return
+        for k in todo:
+            trace.offer(k, *solver.solve(trace.encoders[best[k]], trace.betas[k]))
+
+
 def _assemble(
     problem: ReducedProblem,
-    betas: list[float],
-    encoders: list[np.ndarray],
-    results: list[IBResult],
+    trace: _Trace,
     i_xy: float,
     h_xr: float,
     alpha: float,
     units: str,
+    max_clusters: int,
 ) -> IBCurve:
     """Collect the per-β solutions into an :class:`IBCurve` (values in ``units``)."""
+    betas, encoders, results = trace.betas, trace.encoders, trace.results
     i_xt = np.array([r.i_xt for r in results])
     i_ty = np.array([r.i_ty for r in results])
     n_clusters = np.array([r.n_clusters for r in results])
     converged = np.array([r.converged for r in results])
+    # the minimal sufficient statistic (I(X;X̃), I(X;Y)) is achievable unless |T| is capped
+    capped = problem.n_inputs > max_clusters
+    corner_x, corner_y = ([0.0], [0.0]) if capped else ([0.0, h_xr], [0.0, i_xy])
     env_x, env_y = upper_concave_envelope(
-        np.concatenate([[0.0, h_xr], i_xt]), np.concatenate([[0.0, i_xy], i_ty])
+        np.concatenate([corner_x, i_xt]), np.concatenate([corner_y, i_ty])
     )
     # a transition is where |T| first exceeds every value it had at smaller β
     change = np.flatnonzero(n_clusters[1:] > np.maximum.accumulate(n_clusters)[:-1])
