@@ -466,14 +466,21 @@ def _polish(solver: _Annealer, trace: _Trace, max_rounds: int = 5) -> None:
     """Re-solve each β from any other solution that scores better there.
 
     Solution j scores H(T_j) − α·H(T_j|X) − β_k·I(T_j;Y) at β_k, read off its reported
-    quantities; where another solution beats the one kept at β_k, the equations are
-    iterated at β_k from that solution's encoder and the result offered.
+    quantities. The candidates are every kept solution plus, unless |T| is capped, the
+    minimal sufficient statistic T = X̃ (H(T) = I(X;T) = H(X̃), I(T;Y) = I(X;Y)). Where a
+    candidate beats the solution kept at β_k, the equations are iterated at β_k from the
+    candidate's encoder and the result offered.
     """
+    problem = solver.problem
+    identity = solver.max_clusters >= problem.n_inputs
     for _ in range(max_rounds):
         h_t, i_xt, i_ty = (
             np.array([getattr(r, name) for r in trace.results]) for name in ("h_t", "i_xt", "i_ty")
         )
         fixed = h_t - solver.alpha * (h_t - i_xt)
+        if identity:
+            fixed = np.append(fixed, entropy_nats(problem.p_x))
+            i_ty = np.append(i_ty, mutual_information_nats(solver.joint))
         scores = fixed[None, :] - np.array(trace.betas)[:, None] * i_ty[None, :]
         best = scores.argmin(axis=1)
         rows = np.arange(len(trace.betas))
@@ -481,7 +488,8 @@ def _polish(solver: _Annealer, trace: _Trace, max_rounds: int = 5) -> None:
         if todo.size == 0:
             return
         for k in todo:
-            trace.offer(k, *solver.solve(trace.encoders[best[k]], trace.betas[k]))
+            start = trace.encoders[best[k]] if best[k] < len(rows) else np.eye(problem.n_inputs)
+            trace.offer(k, *solver.solve(start, trace.betas[k]))
 
 
 def _assemble(
