@@ -368,7 +368,7 @@ def ib_curve(
     max_clusters: int | None = None,
     beta_max: float = 1e4,
     resolution: float = 0.02,
-    max_iter: int = 200,
+    max_iter: int = 100,
     tol: float = 1e-10,
     units: str = "bits",
     normalize: bool = False,
