@@ -277,7 +277,8 @@ def fmt_ratio(entry: dict[str, Any], is_base: bool) -> str:
         return "1" if r else "–"
     if r is None:
         return "–"
-    return f"{'>' if r['bound'] == '>' else ''}{r['value']:.3g}×"
+    value = f"{r['value']:.3g}" if r["value"] < 100 else f"{r['value']:.0f}"
+    return f"{'>' if r['bound'] == '>' else ''}{value}×"
 
 
 def fmt_shortfall(entry: dict[str, Any]) -> str:

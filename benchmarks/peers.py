@@ -153,7 +153,7 @@ def run_ibkit(p_xy: np.ndarray, betas: np.ndarray, cap: int, rec: Recorder) -> N
             p_xy,
             betas,
             random_state=0,
-            progress=lambda done, total: rec.progress(done, total, unit="solves"),
+            progress=lambda done, total: rec.progress(done, total, unit="progress steps"),
         )
     points = {
         "per-β": list(zip(curve.i_xt, curve.i_ty, strict=True)),

@@ -208,12 +208,12 @@ class _Annealer:
     tol: float
     max_clusters: int
     rng: np.random.Generator
-    n_probe: int = 25
+    n_probe: int = 10
     decimals: int = 3
 
     @property
     def joint(self) -> np.ndarray:
-        return self.problem.p_x[:, None] * self.problem.p_y_given_x
+        return self.problem.joint
 
     def solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
         """Iterate from ``q`` at ``beta``; returns the encoder and its scores in nats."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,16 @@ class ReducedProblem:
     def n_inputs(self) -> int:
         return self.p_x.shape[0]
 
+    @cached_property
+    def joint(self) -> np.ndarray:
+        """p(x̃, y) of the pooled inputs."""
+        return self.p_x[:, None] * self.p_y_given_x
+
+    @cached_property
+    def mean_neg_h_y_given_x(self) -> float:
+        """−H(Y|X) in nats: Σ_x̃ p(x̃) Σ_y p(y|x̃) log p(y|x̃)."""
+        return float(self.p_x @ self.neg_h_y_given_x)
+
     def expand(self, q: np.ndarray, *, hard: bool = False) -> np.ndarray:
         """Encoder over the original X from one over pooled inputs.
 
@@ -137,7 +148,9 @@ def reduce_problem(p_xy: np.ndarray) -> ReducedProblem:
 def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """p(t) and p(y|t) implied by an encoder q = p(t|x̃); empty clusters get p(y|t) = 0."""
     p_t = problem.p_x @ q
-    p_ty = q.T @ (problem.p_x[:, None] * problem.p_y_given_x)
+    p_ty = q.T @ problem.joint
+    if p_t.all():
+        return p_t, p_ty / p_t[:, None]
     return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
 
 
@@ -147,6 +160,8 @@ def cross_log_likelihood(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np
     The divergence is d(x̃,t) = KL[p(y|x̃) ‖ p(y|t)] = Σ_y p(y|x̃) log p(y|x̃) − c(x̃,t);
     c is −∞ exactly where x̃ puts mass on a y that t gives none.
     """
+    if p_y_given_t.all():
+        return problem.p_y_given_x @ np.log(p_y_given_t).T
     zero = p_y_given_t == 0
     log_p = np.log(p_y_given_t, out=np.zeros_like(p_y_given_t), where=~zero)
     cross = problem.p_y_given_x @ log_p.T
@@ -174,7 +189,7 @@ def update_encoder(
     scores *= beta
     scores += log_p_t
     best = scores.max(axis=1, keepdims=True)
-    row_constant = beta * (problem.p_x @ problem.neg_h_y_given_x)
+    row_constant = beta * problem.mean_neg_h_y_given_x
     if alpha == 0:
         hard = np.zeros_like(scores)
         hard[np.arange(scores.shape[0]), scores.argmax(axis=1)] = 1.0
