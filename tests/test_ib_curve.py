@@ -714,3 +714,17 @@ def test_convergence_warning_with_one_iteration():
         curve = ib_curve(random_joint(14, 5, 3), max_iter=1, random_state=0)
     assert (~curve.converged).any()
     assert curve.converged.dtype == bool
+
+
+@pytest.mark.parametrize(
+    ("i_xt", "i_ty", "match"),
+    [
+        ([0.0, 1.0], [0.0], "one value per point"),
+        ([[0.0, 1.0]], [[0.0, 0.5]], "i_xt must be 1-D"),
+        ([0.0, np.nan], [0.0, 0.5], "i_xt has 1 NaN or infinite"),
+        ([], [], "i_xt is empty"),
+    ],
+)
+def test_upper_concave_envelope_rejects_bad_points(i_xt, i_ty, match):
+    with pytest.raises(ValueError, match=match):
+        upper_concave_envelope(i_xt, i_ty)

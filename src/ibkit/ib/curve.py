@@ -61,8 +61,12 @@ def upper_concave_envelope(i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray
     point (the Pareto frontier of achievable points under mixing). Returned vertices are
     sorted by I(X;T); points to the right of the highest I(T;Y) are dominated and dropped.
     """
-    x = np.asarray(i_xt, dtype=float)
-    y = np.asarray(i_ty, dtype=float)
+    x = check_array(i_xt, "i_xt", ndim=1)
+    y = check_array(i_ty, "i_ty", ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"i_xt and i_ty must hold one value per point; got {x.size} and {y.size} values"
+        )
     order = np.lexsort((-y, x))
     hull: list[tuple[float, float]] = []
     for px, py in zip(x[order], y[order], strict=True):

@@ -98,6 +98,11 @@ class ReducedProblem:
         return self.p_x[:, None] * self.p_y_given_x
 
     @cached_property
+    def p_y_given_x_and_one(self) -> np.ndarray:
+        """[p(y|x̃), 1]: the conditionals with a column of ones appended."""
+        return np.column_stack([self.p_y_given_x, np.ones(self.n_inputs)])
+
+    @cached_property
     def mean_neg_h_y_given_x(self) -> float:
         """−H(Y|X) in nats: Σ_x̃ p(x̃) Σ_y p(y|x̃) log p(y|x̃)."""
         return float(self.p_x @ self.neg_h_y_given_x)
@@ -154,21 +159,27 @@ def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndar
     return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
 
 
-def cross_log_likelihood(problem: ReducedProblem, p_y_given_t: np.ndarray) -> np.ndarray:
-    """c(x̃,t) = Σ_y p(y|x̃) log p(y|t) for all pairs, as one matrix product.
+def assignment_scores(
+    problem: ReducedProblem, p_t: np.ndarray, p_y_given_t: np.ndarray, beta: float
+) -> np.ndarray:
+    """s(x̃,t) = log p(t) + β Σ_y p(y|x̃) log p(y|t) for all pairs, as one matrix product.
 
-    The divergence is d(x̃,t) = KL[p(y|x̃) ‖ p(y|t)] = Σ_y p(y|x̃) log p(y|x̃) − c(x̃,t);
-    c is −∞ exactly where x̃ puts mass on a y that t gives none.
+    This is log p(t) − β·KL[p(y|x̃) ‖ p(y|t)] plus the row constant
+    β Σ_y p(y|x̃) log p(y|x̃), which cancels when p(t|x̃) is normalised over t. It is −∞
+    exactly where t is empty or gives no mass to a y on which x̃ puts some.
     """
-    if p_y_given_t.all():
-        return problem.p_y_given_x @ np.log(p_y_given_t).T
+    if p_y_given_t.all():  # the common case: one product with [p(y|x̃), 1]
+        weights = np.column_stack([beta * np.log(p_y_given_t), np.log(p_t)])
+        return problem.p_y_given_x_and_one @ weights.T
     zero = p_y_given_t == 0
     log_p = np.log(p_y_given_t, out=np.zeros_like(p_y_given_t), where=~zero)
-    cross = problem.p_y_given_x @ log_p.T
-    if zero.any():
-        impossible = (problem.p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
-        cross[impossible] = -np.inf
-    return cross
+    scores = problem.p_y_given_x @ log_p.T
+    impossible = (problem.p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
+    scores[impossible] = -np.inf
+    scores *= beta
+    with np.errstate(divide="ignore"):  # an empty cluster has log p(t) = −∞: it stays empty
+        scores += np.log(p_t)
+    return scores
 
 
 def update_encoder(
@@ -181,13 +192,8 @@ def update_encoder(
     differs from the objective by the constant β·I(X;Y) at the fixed point.
     """
     p_t, p_y_given_t = decoder(problem, q)
-    with np.errstate(divide="ignore"):  # an empty cluster has log p(t) = -inf: it stays empty
-        log_p_t = np.log(p_t)
-    # scores = log p(t) − β d(x,t), less the row constant β Σ_y p(y|x) log p(y|x), which
-    # cancels in the normalisation over t and is added back to the free energy below
-    scores = cross_log_likelihood(problem, p_y_given_t)
-    scores *= beta
-    scores += log_p_t
+    # the row constant left out of the scores is added back to the free energy below
+    scores = assignment_scores(problem, p_t, p_y_given_t, beta)
     best = scores.max(axis=1, keepdims=True)
     row_constant = beta * problem.mean_neg_h_y_given_x
     if alpha == 0:
