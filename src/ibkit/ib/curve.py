@@ -3,11 +3,13 @@ r"""The IB curve: the frontier of I(T;Y) against I(X;T) over all encoders.
 :func:`ib_curve` traces the frontier by deterministic annealing (Rose 1998; the IB
 version in Slonim's thesis, 2002, and Zaslavsky & Tishby 2019): β rises from 1, where
 the trivial encoder is optimal (I(T;Y) ≤ I(X;T) makes the objective ≥ 0 for β ≤ 1), and
-at each β every cluster is split in two with a small random perturbation before the
-self-consistent equations are iterated from the previous solution. Copies that do not
-separate are merged back, so the number of distinct clusters grows only at the phase
-transitions of the problem. A second pass walks β back down from the minimal sufficient
-statistic (the β → ∞ solution); at each β the solution with the lower objective is kept.
+at each β every cluster is split in two, the copies leaning towards different members,
+before the self-consistent equations are iterated from the previous solution. Copies
+that do not separate are merged back, so the number of distinct clusters grows only at
+the phase transitions of the problem. A second pass walks β back down from the minimal
+sufficient statistic (the β → ∞ solution); at each β the solution with the lower
+objective is kept, and a last pass re-solves any β at which another solution scores
+better (the optimum at β must beat every achievable point on I(X;T) − β·I(T;Y)).
 
 The Lagrangian only reaches the points where the frontier is strictly concave. Any
 point on a chord between two achievable points is achievable too, by using one encoder
@@ -203,7 +205,8 @@ class _Annealer:
     differ by up to ±25 %, along a random direction of the members' conditionals. After
     ``n_probe`` free iterations, a pair of copies whose decoders p(y|t) drew apart is a
     real bifurcation and is kept; a pair that drew together is merged back. The encoder
-    is then iterated to convergence.
+    is then iterated to convergence, merging clusters whose decoders agree to
+    ``decimals`` decimals (two clusters with one decoder are one cluster).
     """
 
     problem: ReducedProblem
@@ -213,7 +216,7 @@ class _Annealer:
     max_clusters: int
     rng: np.random.Generator
     n_probe: int = 10
-    decimals: int = 3
+    decimals: int = 5
 
     @property
     def joint(self) -> np.ndarray:
