@@ -557,7 +557,7 @@ def test_given_betas_come_back_sorted():
         ([1.0, float("nan")], r"betas has 1 NaN or infinite entries"),
         ([1.0, float("inf")], r"betas has 1 NaN or infinite entries"),
         ([], r"betas is empty"),
-        ([[1.0, 2.0]], r"betas must be 1-D"),
+        ([[1.0, 2.0]], r"betas must be 0-D or 1-D"),
         (["a", "b"], r"betas must be a numeric array"),
     ],
 )
@@ -728,3 +728,33 @@ def test_convergence_warning_with_one_iteration():
 def test_upper_concave_envelope_rejects_bad_points(i_xt, i_ty, match):
     with pytest.raises(ValueError, match=match):
         upper_concave_envelope(i_xt, i_ty)
+
+
+def test_deterministic_ib_automatic_grid_reaches_the_sufficient_statistic():
+    # past H(X̃)/I(X;Y) the hard sufficient statistic beats the trivial encoder under DIB
+    p_xy = tishby_12bit(label_noise=0.1).p_xy
+    curve = ib_curve(p_xy, alpha=0.0, random_state=0)
+    assert_allclose(curve.i_ty.max(), curve.i_xy, rtol=1e-9)
+    assert curve.n_clusters.max() == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"beta_max": 0.5}, r"beta_max must be > 1"),
+        ({"alpha": 1.5}, r"alpha must be in \[0, 1\]"),
+        ({"progress": 5}, r"progress must be a callable"),
+    ],
+)
+def test_more_bad_curve_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), **kwargs)
+
+
+def test_solution_index_and_frontier_queries_are_validated():
+    curve = ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), random_state=0)
+    with pytest.raises(ValueError, match="index must be an integer"):
+        curve.solution(len(curve.betas))
+    with pytest.raises(ValueError, match="i_xt must be a numeric array"):
+        curve.i_ty_at("a")
+    assert curve.solution(-1).n_iter == curve.n_iter[-1]

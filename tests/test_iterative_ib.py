@@ -578,8 +578,16 @@ def test_bad_units(units):
     ("random_state", "match"),
     [
         (-1, r"random_state must be a non-negative int; got -1"),
-        (1.5, r"random_state must be None, a non-negative int or a numpy Generator; got float"),
-        ("seed", r"random_state must be None, a non-negative int or a numpy Generator; got str"),
+        (
+            1.5,
+            r"random_state must be None, a non-negative int, a numpy SeedSequence or "
+            r"Generator; got float",
+        ),
+        (
+            "seed",
+            r"random_state must be None, a non-negative int, a numpy SeedSequence or "
+            r"Generator; got str",
+        ),
         (np.random.RandomState(0), r"random_state must be None.*got RandomState"),
     ],
 )

@@ -81,6 +81,8 @@ def check_probabilities(
             "pass counts or probabilities >= 0"
         )
     total = arr.sum()
+    if not np.isfinite(total):
+        raise ValueError(f"{name} sums to infinity; divide the counts by a common factor")
     if total <= 0:
         raise ValueError(f"{name} is all zeros; it needs positive mass somewhere")
     if normalize:
@@ -120,6 +122,6 @@ def check_random_state(random_state: Any) -> np.random.Generator:
             raise ValueError(f"random_state must be a non-negative int; got {random_state!r}")
         return np.random.default_rng(random_state)
     raise ValueError(
-        "random_state must be None, a non-negative int or a numpy Generator; "
+        "random_state must be None, a non-negative int, a numpy SeedSequence or Generator; "
         f"got {type(random_state).__name__}"
     )

@@ -48,8 +48,9 @@ Progress = Callable[[int, int], None]
 class TaskSummary:
     """One computed curve of the demo.
 
-    ``critical_betas`` is empty and ``n_transitions`` counts the cluster-count changes
-    for IB; for aIB (``method == "aib"``), ``n_betas`` is the number of partitions drawn.
+    For IB, ``critical_betas`` holds the curve's estimated phase transitions and
+    ``n_transitions`` their number; for aIB (``method == "aib"``) ``critical_betas`` is
+    empty, ``n_transitions`` is 0 and ``n_betas`` is the number of partitions drawn.
     """
 
     task: str

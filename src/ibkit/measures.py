@@ -37,7 +37,7 @@ __all__ = [
 
 def entropy_nats(p: np.ndarray, axis: int | None = None) -> np.ndarray | float:
     """H(p) = −Σ p log p in nats along ``axis`` (all entries when None); trusts ``p``."""
-    return -xlogy(p, p).sum(axis=axis)
+    return -xlogy(p, p).sum(axis=axis) + 0.0  # + 0.0 turns −0.0 into 0.0
 
 
 def mutual_information_nats(p_xy: np.ndarray) -> float:

@@ -71,9 +71,10 @@ def plot_ib_curve(
         Draw I(T;Y) = I(X;Y) (dashed, labelled) and the data-processing bound
         I(T;Y) = I(X;T) (light dotted diagonal).
     show_critical : bool
-        Mark each phase transition, where the number of clusters changes, at the last
-        solution before it (the branch point, a filled triangle), and list the
-        estimated critical βs (``curve.critical_betas``) in the legend label.
+        Mark each phase transition (``curve.transition_index``: |T| grows past its
+        previous maximum) at the last solution before it (the branch point, a filled
+        triangle), and list the estimated critical βs (``curve.critical_betas``) in the
+        legend label.
     show_note : bool
         When Y is a deterministic function of X, print ``curve.note`` in the empty
         region below the diagonal.
@@ -103,11 +104,8 @@ def plot_ib_curve(
     """
     _require(curve, IBCurve, "plot_ib_curve", "ibkit.ib.ib_curve")
     ax = _prepare_axes(ax, curve.units)
-    change = np.flatnonzero(np.diff(curve.n_clusters) != 0)
-    if len(curve.critical_betas) == len(change):
-        crit = np.asarray(curve.critical_betas, dtype=float)
-    else:  # pragma: no cover - a different estimate of the critical βs
-        crit = np.sqrt(curve.betas[change] * curve.betas[change + 1])
+    change = curve.transition_index
+    crit = np.asarray(curve.critical_betas, dtype=float)
     label = "IB frontier" if label is None else label
     if show_critical and len(crit):
         label += _critical_suffix(crit, approx=True)

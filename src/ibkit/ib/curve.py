@@ -102,7 +102,8 @@ class IBCurve:
     n_clusters : ndarray of int
         Distinct clusters in use in each solution.
     envelope_i_xt, envelope_i_ty : ndarray
-        Frontier vertices, from (0, 0) to the minimal sufficient statistic.
+        Frontier vertices, from (0, 0) to the minimal sufficient statistic (to the best
+        solution found when ``max_clusters`` caps |T| below its size).
     critical_betas : ndarray
         Estimated β of each phase transition (where the number of clusters first grows
         past its previous maximum): the geometric mean of the two grid values that
@@ -114,6 +115,8 @@ class IBCurve:
     alpha : float
         1 for IB, 0 for the deterministic IB (then the x-axis quantity H(T) equals
         I(X;T) for every solution).
+    n_iter : ndarray of int
+        Iterations of the solve that produced each kept solution.
     converged : ndarray of bool
         Whether the solver met its tolerance at each β.
     note : str
@@ -126,6 +129,7 @@ class IBCurve:
     h_t: np.ndarray
     objective: np.ndarray
     n_clusters: np.ndarray
+    n_iter: np.ndarray
     converged: np.ndarray
     envelope_i_xt: np.ndarray
     envelope_i_ty: np.ndarray
@@ -142,15 +146,27 @@ class IBCurve:
 
     def solution(self, index: int) -> IBResult:
         """The full :class:`IBResult` (encoder over the original X) at ``betas[index]``."""
+        n = len(self.betas)
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, (int, np.integer))
+            or not (-n <= index < n)
+        ):
+            raise ValueError(f"index must be an integer in [{-n}, {n}); got {index!r}")
         return evaluate_encoder(
             self._problem.p_xy,
             self._problem.expand(self._encoders[index], hard=self.alpha == 0),
             beta=float(self.betas[index]),
             alpha=self.alpha,
             units=self.units,
-            n_iter=0,
+            n_iter=int(self.n_iter[index]),
             converged=bool(self.converged[index]),
         )
+
+    @property
+    def transition_index(self) -> np.ndarray:
+        """Indices k such that a phase transition lies between ``betas[k]`` and ``betas[k+1]``."""
+        return _transition_index(self.n_clusters)
 
     @property
     def solutions(self) -> list[IBResult]:
@@ -159,7 +175,8 @@ class IBCurve:
 
     def i_ty_at(self, i_xt: Any) -> np.ndarray:
         """The frontier's I(T;Y) at given I(X;T) (linear between vertices, flat after)."""
-        return np.interp(np.asarray(i_xt, dtype=float), self.envelope_i_xt, self.envelope_i_ty)
+        x = check_array(i_xt, "i_xt", ndim=(0, 1))
+        return np.interp(x, self.envelope_i_xt, self.envelope_i_ty)
 
     def to_frame(self) -> Any:
         """A tidy pandas DataFrame, one row per β."""
@@ -241,8 +258,8 @@ class _Annealer:
     def split_and_solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
         """Try to split every cluster at ``beta`` and keep the splits that take."""
         n_split = min(q.shape[1], self.max_clusters - q.shape[1])
-        # for β ≤ 1 and α ≤ 1 one cluster is optimal, as H(T) − α·H(T|X) ≥ I(X;T) ≥ I(T;Y)
-        if n_split > 0 and (beta > 1 or self.alpha > 1):
+        # for β ≤ 1 one cluster is optimal, as H(T) − α·H(T|X) ≥ I(X;T) ≥ I(T;Y) for α ≤ 1
+        if n_split > 0 and beta > 1:
             q = self._split(q, beta, n_split)
         return self.solve(q, beta)
 
@@ -315,11 +332,14 @@ def _forward(
     """Anneal upwards in β with splits, over ``betas`` or, when None, an automatic grid.
 
     The automatic grid starts at β = 1 and grows by 25 % a step until I(T;Y) is within
-    1e-4·I(X;Y) of I(X;Y) or β reaches ``beta_max``.
+    1e-4·I(X;Y) of I(X;Y) and β is past 1.25·H(X̃)/I(X;Y), or β reaches ``beta_max``.
     """
     q = np.ones((solver.problem.n_inputs, 1))
     trace = _Trace([], [], [])
     beta = 1.0 if betas is None else float(betas[0])
+    # past H(X̃)/I(X;Y) the sufficient statistic beats the trivial encoder for any α
+    h_xr = float(entropy_nats(solver.problem.p_x))
+    beta_enough = 1.25 * h_xr / i_xy if i_xy > 0 else 1.0
     while True:
         q, res = solver.split_and_solve(q, beta)
         trace.insert(len(trace.betas), beta, q, res)
@@ -327,7 +347,7 @@ def _forward(
             if len(trace.betas) == len(betas):
                 return trace
             beta = float(betas[len(trace.betas)])
-        elif i_xy - res.i_ty <= 1e-4 * i_xy or beta >= beta_max:
+        elif beta >= beta_max or (i_xy - res.i_ty <= 1e-4 * i_xy and beta >= beta_enough):
             return trace
         else:
             beta = min(beta * 1.25, beta_max)
@@ -391,12 +411,13 @@ def ib_curve(
     betas : sequence of float, optional
         β values to solve at (any order; results come sorted). When omitted, a grid
         starts at β = 1 (always the trivial solution) and grows geometrically until
-        I(T;Y) is within 1e-4·I(X;Y) of I(X;Y) or β reaches ``beta_max``; it is then
+        I(T;Y) is within 1e-4·I(X;Y) of I(X;Y) and β is past 1.25·H(X̃)/I(X;Y) (where
+        the sufficient statistic beats the trivial encoder), or β reaches ``beta_max``; it is then
         refined wherever neighbouring solutions are further apart than ``resolution``
         of the plane's extent.
     alpha : float
         1 for IB (Tishby et al. 2000), 0 for the deterministic IB (Strouse & Schwab 2017),
-        in between for the generalised IB.
+        in between (within [0, 1]) for the generalised IB.
     method : {"anneal"}
         Deterministic annealing with splits, plus a reverse pass from the minimal
         sufficient statistic (:func:`ibkit.ib.agglomerative_ib` gives the hard,
@@ -445,12 +466,18 @@ def ib_curve(
         max_iter = check_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
     beta_max = check_positive(beta_max, "beta_max")
+    if beta_max <= 1:
+        raise ValueError(
+            f"beta_max must be > 1 (every beta <= 1 gives the trivial encoder); got {beta_max:g}"
+        )
     resolution = check_positive(resolution, "resolution")
     grid = None
     if betas is not None:
-        grid = np.sort(check_array(betas, "betas", ndim=1))
+        grid = np.sort(np.atleast_1d(check_array(betas, "betas", ndim=(0, 1))))
         if (grid <= 0).any():
             raise ValueError(f"betas must all be > 0; got min {grid.min():g}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable(done, total) or None; got {progress!r}")
     rng = check_random_state(random_state)
     problem = reduce_problem(p_xy)
     cap = problem.n_inputs if max_clusters is None else check_int(max_clusters, "max_clusters")
@@ -461,18 +488,18 @@ def ib_curve(
     i_xy = mutual_information_nats(p_xy)
     h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
     trace = _forward(solver, None if grid is None else list(grid), i_xy, beta_max)
-    _report(progress, trace, 1)
+    _report(progress, 1)
     _reverse(solver, trace)
-    _report(progress, trace, 2)
+    _report(progress, 2)
     if grid is None:
         steps = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
         _refine(solver, trace, *steps, budget=4 * len(trace.betas))
     _polish(solver, trace)
-    _report(progress, trace, 3)
+    _report(progress, 3)
     return _assemble(problem, trace, i_xy, h_xr, alpha, units, cap)
 
 
-def _report(progress: Progress | None, trace: _Trace, stage: int) -> None:
+def _report(progress: Progress | None, stage: int) -> None:
     if progress is not None:
         progress(stage, 3)
 
@@ -507,6 +534,11 @@ def _polish(solver: _Annealer, trace: _Trace, max_rounds: int = 5) -> None:
             trace.offer(k, *solver.solve(start, trace.betas[k]))
 
 
+def _transition_index(n_clusters: np.ndarray) -> np.ndarray:
+    """Indices k where |T| at the next β first exceeds every value it had before."""
+    return np.flatnonzero(n_clusters[1:] > np.maximum.accumulate(n_clusters)[:-1])
+
+
 def _assemble(
     problem: ReducedProblem,
     trace: _Trace,
@@ -528,8 +560,7 @@ def _assemble(
     env_x, env_y = upper_concave_envelope(
         np.concatenate([corner_x, i_xt]), np.concatenate([corner_y, i_ty])
     )
-    # a transition is where |T| first exceeds every value it had at smaller β
-    change = np.flatnonzero(n_clusters[1:] > np.maximum.accumulate(n_clusters)[:-1])
+    change = _transition_index(n_clusters)
     beta_arr = np.array(betas)
     critical = np.sqrt(beta_arr[change] * beta_arr[change + 1])
     h_y = float(entropy_nats(problem.p_xy.sum(axis=0)))
@@ -559,6 +590,7 @@ def _assemble(
         h_t=from_nats(np.array([r.h_t for r in results]), units),
         objective=from_nats(np.array([r.objective for r in results]), units),
         n_clusters=n_clusters,
+        n_iter=np.array([r.n_iter for r in results]),
         converged=converged,
         envelope_i_xt=from_nats(env_x, units),
         envelope_i_ty=from_nats(env_y, units),

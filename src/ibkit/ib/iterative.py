@@ -279,8 +279,15 @@ def prepare_joint(p_xy: Any, normalize: bool) -> np.ndarray:
 
 
 def check_alpha(alpha: Any) -> float:
-    """α ≥ 0 for the generalised IB objective."""
-    return check_positive(alpha, "alpha", allow_zero=True)
+    """α in [0, 1] for the generalised IB objective (0 = DIB, 1 = IB).
+
+    Above 1 the objective rewards splitting a cluster into identical copies, so it has
+    no meaningful optimum and merging coinciding clusters would no longer be exact.
+    """
+    value = check_positive(alpha, "alpha", allow_zero=True)
+    if value > 1:
+        raise ValueError(f"alpha must be in [0, 1] (1 = IB, 0 = DIB); got {alpha!r}")
+    return value
 
 
 def initial_encoder(
@@ -352,7 +359,7 @@ def iterative_ib(
         statistic of X about Y. A random start can still end in a local optimum with
         fewer clusters; :func:`ibkit.ib.ib_curve` avoids that by annealing.
     alpha : float
-        Generalisation parameter α ≥ 0 (1 = IB, 0 = DIB).
+        Generalisation parameter α in [0, 1] (1 = IB, 0 = DIB).
     init : array_like, shape (|X|, k), optional
         Starting encoder p(t|x) (rows sum to 1). Random when omitted.
     max_iter, tol : int, float
