@@ -1,0 +1,204 @@
+"""The estimator protocol shared by every mutual-information estimator.
+
+Each method is a small class registered under its name: the constructor only stores
+its parameters (validated once), and :meth:`MIEstimator.estimate` turns samples into an
+:class:`MIEstimate`. :func:`estimate_mi` is the one-call entry point; the names it
+accepts are the same strings the command line and configuration files use.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ibkit._validation import check_array, check_random_state, check_units, from_nats
+
+__all__ = [
+    "MIEstimate",
+    "MIEstimator",
+    "Samples",
+    "available_methods",
+    "estimate_mi",
+    "get_estimator",
+    "prepare_samples",
+    "register",
+]
+
+_REGISTRY: dict[str, type[MIEstimator]] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class MIEstimate:
+    """A mutual-information estimate.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (for bounding methods, the midpoint of ``lower`` and ``upper``).
+    lower, upper : float or None
+        Bounds, where the method gives them.
+    std_error : float or None
+        Standard error, where the method gives one (Monte Carlo methods).
+    units : str
+        ``"bits"`` or ``"nats"``.
+    method : str
+        The registered name of the estimator.
+    params : dict
+        The estimator's parameters.
+    n_samples : int
+        Number of samples used.
+    """
+
+    value: float
+    lower: float | None
+    upper: float | None
+    std_error: float | None
+    units: str
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    n_samples: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a plain dictionary."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Samples:
+    """Validated samples: ``x`` is (n, d_x) float; ``y`` is (n, d_y) float or, when
+    ``y_discrete``, (n,) integer labels recoded to 0..k−1."""
+
+    x: np.ndarray
+    y: np.ndarray
+    y_discrete: bool
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+
+def prepare_samples(x: Any, y: Any) -> Samples:
+    """Validate two sample arrays with one row per sample.
+
+    1-D arrays are single columns. A 1-D integer (or boolean) ``y`` is a discrete label
+    and is recoded to 0..k−1.
+    """
+    y_raw = np.asarray(y)
+    y_discrete = y_raw.ndim == 1 and (
+        np.issubdtype(y_raw.dtype, np.integer) or np.issubdtype(y_raw.dtype, np.bool_)
+    )
+    x_arr = check_array(x, "x", ndim=(1, 2))
+    x_arr = x_arr[:, None] if x_arr.ndim == 1 else x_arr
+    if y_discrete:
+        _, y_arr = np.unique(y_raw, return_inverse=True)
+        y_arr = y_arr.reshape(-1)
+    else:
+        y_arr = check_array(y, "y", ndim=(1, 2))
+        y_arr = y_arr[:, None] if y_arr.ndim == 1 else y_arr
+    if x_arr.shape[0] != y_arr.shape[0]:
+        raise ValueError(
+            f"x and y must have one row per sample; got {x_arr.shape[0]} and {y_arr.shape[0]} rows"
+        )
+    return Samples(x=x_arr, y=y_arr, y_discrete=y_discrete)
+
+
+class MIEstimator(abc.ABC):
+    """Base class: configure once, then call :meth:`estimate` as often as needed.
+
+    Subclasses set ``name``, validate their parameters in ``__init__`` (storing them in
+    ``self.params``) and implement :meth:`_estimate_nats`.
+    """
+
+    name: ClassVar[str]
+    #: Smallest number of samples the method accepts.
+    min_samples: ClassVar[int] = 2
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = params
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    def estimate(
+        self, x: Any, y: Any, *, units: str = "bits", random_state: Any = None
+    ) -> MIEstimate:
+        """Estimate I(X;Y) from paired samples ``x`` (n, d_x) and ``y`` (n, d_y) or labels."""
+        units = check_units(units)
+        samples = prepare_samples(x, y)
+        if samples.n < self.min_samples:
+            raise ValueError(
+                f"method {self.name!r} needs at least {self.min_samples} samples; got {samples.n}"
+            )
+        value, lower, upper, std_error = self._estimate_nats(
+            samples, check_random_state(random_state)
+        )
+
+        def conv(v: float | None) -> float | None:
+            return None if v is None else float(from_nats(v, units))
+
+        return MIEstimate(
+            value=float(from_nats(value, units)),
+            lower=conv(lower),
+            upper=conv(upper),
+            std_error=conv(std_error),
+            units=units,
+            method=self.name,
+            params=dict(self.params),
+            n_samples=samples.n,
+        )
+
+    @abc.abstractmethod
+    def _estimate_nats(
+        self, samples: Samples, rng: np.random.Generator
+    ) -> tuple[float, float | None, float | None, float | None]:
+        """(value, lower, upper, std_error) in nats; ``samples`` are validated."""
+
+
+def register(cls: type[MIEstimator]) -> type[MIEstimator]:
+    """Class decorator: make an estimator available under ``cls.name``."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available_methods() -> list[str]:
+    """Registered method names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_estimator(method: str, **params: Any) -> MIEstimator:
+    """The estimator registered as ``method``, configured with ``params``."""
+    if method not in _REGISTRY:
+        raise ValueError(
+            f"unknown method {method!r}; choose one of: {', '.join(available_methods())}"
+        )
+    return _REGISTRY[method](**params)
+
+
+def estimate_mi(
+    x: Any,
+    y: Any,
+    method: str = "ksg",
+    *,
+    units: str = "bits",
+    random_state: Any = None,
+    **params: Any,
+) -> MIEstimate:
+    """Estimate I(X;Y) from samples with the named method.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Paired samples, (n, d) or (n,); a 1-D integer ``y`` is a discrete label.
+    method : str
+        One of :func:`available_methods`.
+    units : {"bits", "nats"}
+    random_state : None, int or numpy.random.Generator
+        For methods that draw random numbers (jitter, Monte Carlo, training).
+    **params
+        The method's parameters (see its class).
+    """
+    return get_estimator(method, **params).estimate(x, y, units=units, random_state=random_state)

@@ -1,0 +1,80 @@
+"""The estimator protocol: sample preparation, units, the registry and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from ibkit.estimators._base import (
+    MIEstimator,
+    Samples,
+    available_methods,
+    estimate_mi,
+    get_estimator,
+    prepare_samples,
+)
+
+
+class ConstantEstimator(MIEstimator):
+    """Returns ln 2 nats with bounds [0, ln 4]: a fixed truth to check the plumbing."""
+
+    name = "constant"
+    min_samples = 3
+
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator):
+        return np.log(2.0), 0.0, np.log(4.0), None
+
+
+def test_prepare_samples_shapes_and_discrete_labels():
+    s = prepare_samples(np.arange(5.0), np.array([3, 3, 7, 7, 9]))
+    assert s.x.shape == (5, 1)
+    assert s.y_discrete
+    assert s.y.tolist() == [0, 0, 1, 1, 2]
+    s = prepare_samples(np.ones((5, 2)), np.linspace(0, 1, 5))
+    assert not s.y_discrete
+    assert s.y.shape == (5, 1)
+
+
+def test_units_and_result_fields():
+    est = ConstantEstimator(a=1)
+    bits = est.estimate(np.arange(4.0), np.arange(4.0))
+    nats = est.estimate(np.arange(4.0), np.arange(4.0), units="nats")
+    assert_allclose([bits.value, bits.lower, bits.upper], [1.0, 0.0, 2.0])
+    assert_allclose(nats.value, np.log(2.0))
+    assert bits.std_error is None
+    assert bits.method == "constant"
+    assert bits.params == {"a": 1}
+    assert bits.n_samples == 4
+    assert bits.to_dict()["units"] == "bits"
+    assert repr(est) == "ConstantEstimator(a=1)"
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "match"),
+    [
+        (np.arange(4.0), np.arange(5.0), "one row per sample; got 4 and 5"),
+        (np.array([0.0, np.nan, 1.0]), np.arange(3.0), "x has 1 NaN"),
+        (np.ones((2, 2, 2)), np.arange(2.0), "x must be 1-D or 2-D"),
+        (np.arange(2.0), np.arange(2.0), "needs at least 3 samples; got 2"),
+    ],
+)
+def test_bad_samples(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        ConstantEstimator().estimate(x, y)
+
+
+def test_bad_units():
+    with pytest.raises(ValueError, match="units must be 'bits' or 'nats'"):
+        ConstantEstimator().estimate(np.arange(4.0), np.arange(4.0), units="bans")
+
+
+def test_unknown_method_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown method 'nope'; choose one of: .*ksg"):
+        get_estimator("nope")
+    with pytest.raises(ValueError, match="unknown method"):
+        estimate_mi(np.arange(4.0), np.arange(4.0), method="nope")
+
+
+def test_registry_holds_the_classical_methods():
+    assert {"binning", "plugin", "ksg", "gaussian", "kde", "noisy_mc"} <= set(available_methods())
