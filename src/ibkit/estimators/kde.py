@@ -226,9 +226,7 @@ class NoisyMCEstimator(MIEstimator):
 
     name = "noisy_mc"
 
-    def __init__(
-        self, noise_variance: float = 1e-3, n_mc: int = 10, chunk_size: int = 512
-    ) -> None:
+    def __init__(self, noise_variance: float = 1e-3, n_mc: int = 10, chunk_size: int = 512) -> None:
         super().__init__(
             noise_variance=check_positive(noise_variance, "noise_variance"),
             n_mc=check_int(n_mc, "n_mc", minimum=1),
