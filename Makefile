@@ -30,6 +30,7 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_ib_curve.py
+	$(PY) benchmarks/bench_estimators.py
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check src tests benchmarks examples

@@ -1,0 +1,330 @@
+"""Estimator benchmark: ibkit's MI estimators (and scikit-learn's) on ground-truth tasks.
+
+Run with ``.venv/bin/python benchmarks/bench_estimators.py [--quick]``.
+Methods: ibkit ``ksg`` (k=3), ``gaussian``, ``binning`` (20 quantile bins per
+coordinate, joint symbols in several dimensions) and, on 1-D tasks only,
+``sklearn.feature_selection.mutual_info_regression`` (n_neighbors=3; it handles a
+single target, and its nats are converted to bits). Tasks, from
+:mod:`ibkit.datasets`:
+
+1. gaussian 1-D, ρ = 0.8
+2. gaussian 5-D, ρ = 0.5 on every coordinate
+3. gaussian 20-D, sparse (ρ = 0.8 on the first 4 coordinates)
+4. cube of task 1 (same I(X;Y); not Gaussian any more)
+5. Student-t 1-D, ν = 3, ρ = 0.8
+6. independent 1-D and 7. independent 5-D (I(X;Y) = 0)
+
+each at n = 1000 and 5000 over 3 seeds (``--quick``: n = 1000, 2 seeds, tasks 1, 2, 4
+and 6). Reported per (task, n, method): the true I(X;Y) in bits, the mean estimate,
+its bias, the standard deviation over seeds and the mean wall time per call (after
+one untimed warm-up call per method). A method that raises on a task is recorded with
+its error and skipped there; a method whose call takes longer than ``--slow`` seconds
+(20) is skipped at larger n on that task.
+Results go to ``benchmarks/results/estimators.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ibkit.datasets import (
+    GroundTruthTask,
+    gaussian_task,
+    independent_task,
+    student_t_task,
+    transformed_task,
+)
+from ibkit.estimators import get_estimator
+
+RESULTS = Path(__file__).resolve().parent / "results" / "estimators.json"
+LN2 = float(np.log(2.0))
+
+
+# ---------------------------------------------------------------------------
+# tasks and methods
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    title: str
+    build: Callable[[], GroundTruthTask]
+    in_quick: bool = False
+
+
+TASKS: tuple[Task, ...] = (
+    Task("gauss-1d", "gaussian 1-D ρ=0.8", lambda: gaussian_task(1, 0.8), True),
+    Task("gauss-5d", "gaussian 5-D ρ=0.5", lambda: gaussian_task(5, 0.5), True),
+    Task(
+        "gauss-20d-sparse",
+        "gaussian 20-D sparse ρ=0.8",
+        lambda: gaussian_task(20, 0.8, sparse=True),
+    ),
+    Task(
+        "cube-gauss-1d",
+        "cube(gaussian 1-D ρ=0.8)",
+        lambda: transformed_task(gaussian_task(1, 0.8), "cube"),
+        True,
+    ),
+    Task("student-t-1d", "student-t 1-D ν=3 ρ=0.8", lambda: student_t_task(1, 0.8, 3.0)),
+    Task("indep-1d", "independent 1-D", lambda: independent_task(1), True),
+    Task("indep-5d", "independent 5-D", lambda: independent_task(5)),
+)
+
+
+@dataclass(frozen=True)
+class Method:
+    key: str
+    label: str
+    #: (x, y, seed) -> estimate in bits
+    run: Callable[[np.ndarray, np.ndarray, int], float]
+    only_1d: bool = False
+
+
+def ibkit_method(name: str, **params: Any) -> Callable[[np.ndarray, np.ndarray, int], float]:
+    est = get_estimator(name, **params)
+
+    def run(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+        return est.estimate(x, y, units="bits", random_state=seed).value
+
+    return run
+
+
+def sklearn_mi(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+    from sklearn.feature_selection import mutual_info_regression
+
+    nats = mutual_info_regression(x, y.ravel(), n_neighbors=3, random_state=seed)
+    return float(nats[0]) / LN2
+
+
+METHODS: tuple[Method, ...] = (
+    Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
+    Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
+    Method(
+        "binning",
+        "ibkit binning (20 quantile)",
+        ibkit_method("binning", n_bins=20, strategy="quantile"),
+    ),
+    Method("sklearn", "sklearn mutual_info_regression (k=3)", sklearn_mi, only_1d=True),
+)
+
+
+# ---------------------------------------------------------------------------
+# running
+
+
+def run_cell(method: Method, task: GroundTruthTask, n: int, seeds: list[int]) -> dict[str, Any]:
+    """All seeds of one (task, n, method); stops at the first error."""
+    values, times = [], []
+    for seed in seeds:
+        x, y = task.sample(n, random_state=seed)
+        t0 = time.perf_counter()
+        try:
+            v = method.run(x, y, seed)
+        except Exception as exc:  # noqa: BLE001 - recorded, the benchmark goes on
+            return {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        times.append(time.perf_counter() - t0)
+        values.append(v)
+    truth = task.mi("bits")
+    arr = np.array(values)
+    return {
+        "status": "ok",
+        "message": None,
+        "values_bits": values,
+        "mean_bits": float(arr.mean()),
+        "bias_bits": float(arr.mean() - truth),
+        "std_bits": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
+        "mean_seconds": float(np.mean(times)),
+        "max_seconds": float(np.max(times)),
+    }
+
+
+def run_all(
+    tasks: list[Task], ns: list[int], seeds: list[int], slow: float
+) -> list[dict[str, Any]]:
+    warm_x, warm_y = gaussian_task(1, 0.5).sample(200, random_state=0)
+    for method in METHODS:  # imports and first-call costs stay out of the timings
+        try:
+            method.run(warm_x, warm_y, 0)
+        except Exception:  # noqa: BLE001, S110 - the real run records the error
+            pass
+    records = []
+    for spec in tasks:
+        task = spec.build()
+        truth = task.mi("bits")
+        skip: dict[str, str] = {}  # method -> why, once it errored or was slow
+        for n in ns:
+            cells: dict[str, Any] = {}
+            for method in METHODS:
+                if method.only_1d and task.dim != 1:
+                    continue
+                if method.key in skip:
+                    cells[method.key] = {"status": "skipped", "message": skip[method.key]}
+                    continue
+                print(f"  {spec.title:<28} n={n:<5} {method.key:<9} ...", end="", file=sys.stderr)
+                cell = run_cell(method, task, n, seeds)
+                if cell["status"] == "ok":
+                    print(
+                        f" {cell['mean_bits']:.3f} bits ({cell['mean_seconds']:.2f} s/call)",
+                        file=sys.stderr,
+                    )
+                    if cell["max_seconds"] > slow:
+                        skip[method.key] = f"skipped: a call took > {slow:g} s at smaller n"
+                else:
+                    print(f" {cell['message']}", file=sys.stderr)
+                    skip[method.key] = f"skipped: raised at smaller n ({cell['message']})"
+                cells[method.key] = cell
+            records.append(
+                {
+                    "task": spec.key,
+                    "title": spec.title,
+                    "name": task.name,
+                    "dim": task.dim,
+                    "n": n,
+                    "truth_bits": truth,
+                    "methods": cells,
+                }
+            )
+    return records
+
+
+# ---------------------------------------------------------------------------
+# reporting
+
+
+def fmt_time(s: float) -> str:
+    return f"{1e3 * s:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(("  " + line).rstrip())
+    print("  " + "  ".join("-" * w for w in widths))
+    for row in rows:
+        print(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip())
+
+
+def print_report(records: list[dict[str, Any]]) -> None:
+    header = ("task", "n", "method", "truth", "mean", "bias", "std", "time/call")
+    rows, notes = [], []
+    for rec in records:
+        for key, cell in rec["methods"].items():
+            base = (rec["title"], str(rec["n"]), key, f"{rec['truth_bits']:.4f}")
+            if cell["status"] == "ok":
+                rows.append(
+                    base
+                    + (
+                        f"{cell['mean_bits']:.4f}",
+                        f"{cell['bias_bits']:+.4f}",
+                        f"{cell['std_bits']:.4f}",
+                        fmt_time(cell["mean_seconds"]),
+                    )
+                )
+            else:
+                rows.append(base + (cell["status"], "–", "–", "–"))
+                notes.append(f"{rec['title']}, n={rec['n']}, {key}: {cell['message']}")
+    print("\nEstimates in bits (mean, bias and std over seeds)")
+    print_table(header, rows)
+    for note in notes:
+        print(f"    {note}")
+
+
+def markdown(records: list[dict[str, Any]]) -> str:
+    keys = [m.key for m in METHODS if any(m.key in r["methods"] for r in records)]
+    lines = [
+        "| task | n | truth | " + " | ".join(keys) + " |",
+        "|---|---:|---:|" + "---:|" * len(keys),
+    ]
+    for rec in records:
+        cells = []
+        for key in keys:
+            cell = rec["methods"].get(key)
+            if cell is None:
+                cells.append("–")
+            elif cell["status"] == "ok":
+                cells.append(
+                    f"{cell['mean_bits']:.3f}±{cell['std_bits']:.3f} "
+                    f"({fmt_time(cell['mean_seconds'])})"
+                )
+            else:
+                cells.append(cell["status"])
+        lines.append(
+            f"| {rec['title']} | {rec['n']} | {rec['truth_bits']:.3f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in ("ibkit", "numpy", "scipy", "scikit-learn"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="n=1000, 2 seeds, 4 tasks")
+    parser.add_argument("--n", type=int, nargs="+", help="sample sizes (1000 5000; quick 1000)")
+    parser.add_argument("--seeds", type=int, help="number of seeds (3; quick 2)")
+    parser.add_argument("--tasks", nargs="+", choices=[t.key for t in TASKS], help="subset")
+    parser.add_argument("--slow", type=float, default=20.0, help="seconds; skip larger n after")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    args = parser.parse_args(argv)
+
+    ns = sorted(args.n or ([1000] if args.quick else [1000, 5000]))
+    seeds = list(range(args.seeds or (2 if args.quick else 3)))
+    tasks = [t for t in TASKS if t.in_quick or not args.quick]
+    if args.tasks:
+        tasks = [t for t in TASKS if t.key in args.tasks]
+    vers = versions()
+
+    started = time.perf_counter()
+    print(f"Estimator benchmark: n in {ns}, seeds {seeds}", file=sys.stderr)
+    records = run_all(tasks, ns, seeds, args.slow)
+    total = time.perf_counter() - started
+
+    print_report(records)
+    md = markdown(records)
+    print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
+    print(md)
+    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
+
+    out = {
+        "quick": args.quick,
+        "n": ns,
+        "seeds": seeds,
+        "slow_s": args.slow,
+        "methods": {m.key: m.label for m in METHODS},
+        "versions": vers,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+        },
+        "records": records,
+        "markdown": md,
+        "total_seconds": total,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
