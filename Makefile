@@ -13,8 +13,10 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# torch first, pinned to the CPU build, so that nothing else pulls a CUDA build
 $(VENV)/.dev: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[dev,torch]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml $(VENV)/.dev

@@ -78,3 +78,15 @@ def test_unknown_method_lists_the_known_ones():
 
 def test_registry_holds_the_classical_methods():
     assert {"binning", "plugin", "ksg", "gaussian", "kde", "noisy_mc"} <= set(available_methods())
+
+
+def test_classical_estimators_and_solvers_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, ibkit, ibkit.ib, ibkit.estimators\n"
+        "ibkit.estimate_mi(np.arange(50.0), np.arange(50.0) % 7, method='ksg')\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,6 +9,7 @@ accepts are the same strings the command line and configuration files use.
 from __future__ import annotations
 
 import abc
+import importlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -28,6 +29,13 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[MIEstimator]] = {}
+
+#: Methods whose module is imported on first use (the neural ones need torch).
+_LAZY_MODULES = {
+    "mine": "ibkit.estimators.neural",
+    "infonce": "ibkit.estimators.neural",
+    "nwj": "ibkit.estimators.neural",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,12 +173,19 @@ def register(cls: type[MIEstimator]) -> type[MIEstimator]:
 
 
 def available_methods() -> list[str]:
-    """Registered method names, sorted."""
-    return sorted(_REGISTRY)
+    """Method names, sorted (including those whose module loads on first use)."""
+    return sorted(set(_REGISTRY) | set(_LAZY_MODULES))
 
 
 def get_estimator(method: str, **params: Any) -> MIEstimator:
     """The estimator registered as ``method``, configured with ``params``."""
+    if method not in _REGISTRY and method in _LAZY_MODULES:
+        try:
+            importlib.import_module(_LAZY_MODULES[method])
+        except ImportError as exc:
+            raise ImportError(
+                f"method {method!r} needs PyTorch: pip install 'ibkit[torch]' ({exc})"
+            ) from exc
     if method not in _REGISTRY:
         raise ValueError(
             f"unknown method {method!r}; choose one of: {', '.join(available_methods())}"
