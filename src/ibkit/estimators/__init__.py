@@ -10,7 +10,8 @@
 True
 
 Methods (the strings used by the API, the command line and configuration files):
-``binning``, ``plugin``, ``kde``, ``noisy_mc``, ``ksg``, ``gaussian``.
+``binning``, ``plugin``, ``kde``, ``noisy_mc``, ``ksg``, ``gaussian``, and the neural
+``infonce``, ``nwj``, ``mine`` (PyTorch, imported on first use).
 """
 
 from ibkit.estimators import binning, gaussian, kde, ksg  # noqa: F401  (register methods)
