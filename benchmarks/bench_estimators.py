@@ -4,8 +4,10 @@ Run with ``.venv/bin/python benchmarks/bench_estimators.py [--quick]``.
 Methods: ibkit ``ksg`` (k=3), ``gaussian``, ``binning`` (20 quantile bins per
 coordinate, joint symbols in several dimensions) and, on 1-D tasks only,
 ``sklearn.feature_selection.mutual_info_regression`` (n_neighbors=3; it handles a
-single target, and its nats are converted to bits). Tasks, from
-:mod:`ibkit.datasets`:
+single target, and its nats are converted to bits), plus ibkit's neural
+estimators ``infonce``, ``nwj`` and ``mine`` (steps=300, hidden=(32, 32),
+batch_size=128) on the 1-D tasks and the 5-D Gaussian task only (elsewhere "–").
+Tasks, from :mod:`ibkit.datasets`:
 
 1. gaussian 1-D, ρ = 0.8
 2. gaussian 5-D, ρ = 0.5 on every coordinate
@@ -91,6 +93,13 @@ class Method:
     #: (x, y, seed) -> estimate in bits
     run: Callable[[np.ndarray, np.ndarray, int], float]
     only_1d: bool = False
+    #: task keys the method runs on (None: all tasks, subject to ``only_1d``)
+    tasks: frozenset[str] | None = None
+
+    def applies_to(self, task_key: str, dim: int) -> bool:
+        if self.only_1d and dim != 1:
+            return False
+        return self.tasks is None or task_key in self.tasks
 
 
 def ibkit_method(name: str, **params: Any) -> Callable[[np.ndarray, np.ndarray, int], float]:
@@ -109,6 +118,10 @@ def sklearn_mi(x: np.ndarray, y: np.ndarray, seed: int) -> float:
     return float(nats[0]) / LN2
 
 
+#: the neural estimators' settings, and the tasks they run on (not the 20-D one, for time)
+NEURAL_PARAMS: dict[str, Any] = {"steps": 300, "hidden": (32, 32), "batch_size": 128}
+NEURAL_TASKS = frozenset({"gauss-1d", "gauss-5d", "cube-gauss-1d", "student-t-1d", "indep-1d"})
+
 METHODS: tuple[Method, ...] = (
     Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
     Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
@@ -118,6 +131,15 @@ METHODS: tuple[Method, ...] = (
         ibkit_method("binning", n_bins=20, strategy="quantile"),
     ),
     Method("sklearn", "sklearn mutual_info_regression (k=3)", sklearn_mi, only_1d=True),
+    *(
+        Method(
+            name,
+            f"ibkit {name} (steps=300, hidden=(32, 32), batch_size=128)",
+            ibkit_method(name, **NEURAL_PARAMS),
+            tasks=NEURAL_TASKS,
+        )
+        for name in ("infonce", "nwj", "mine")
+    ),
 )
 
 
@@ -168,7 +190,7 @@ def run_all(
         for n in ns:
             cells: dict[str, Any] = {}
             for method in METHODS:
-                if method.only_1d and task.dim != 1:
+                if not method.applies_to(spec.key, task.dim):
                     continue
                 if method.key in skip:
                     cells[method.key] = {"status": "skipped", "message": skip[method.key]}
