@@ -125,3 +125,14 @@ def check_random_state(random_state: Any) -> np.random.Generator:
         "random_state must be None, a non-negative int, a numpy SeedSequence or Generator; "
         f"got {type(random_state).__name__}"
     )
+
+
+def pandas_module(owner: str) -> Any:
+    """Import pandas for ``owner``'s ``to_frame``, or say how to install it."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            f"{owner}.to_frame needs pandas; install it with `pip install pandas`"
+        ) from None
+    return pandas

@@ -58,6 +58,7 @@ from ibkit._validation import (
     check_probabilities,
     check_units,
     from_nats,
+    pandas_module,
 )
 from ibkit.ib._result import IBResult, evaluate_encoder
 from ibkit.measures import entropy_nats, mutual_information_nats
@@ -218,12 +219,7 @@ class AgglomerativeIBResult:
 
         Columns are ``n_clusters``, ``i_xt``, ``i_ty``, ``h_t`` and ``beta``. Needs pandas.
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "AgglomerativeIBResult.to_frame needs pandas; install it with `pip install pandas`"
-            ) from None
+        pd = pandas_module("AgglomerativeIBResult")
         return pd.DataFrame(
             {
                 "n_clusters": self.n_clusters,

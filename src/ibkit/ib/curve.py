@@ -38,6 +38,7 @@ from ibkit._validation import (
     check_random_state,
     check_units,
     from_nats,
+    pandas_module,
 )
 from ibkit.ib._result import IBResult, evaluate_encoder
 from ibkit.ib.iterative import (
@@ -180,10 +181,7 @@ class IBCurve:
 
     def to_frame(self) -> Any:
         """A tidy pandas DataFrame, one row per β."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("IBCurve.to_frame needs pandas: pip install pandas") from exc
+        pd = pandas_module("IBCurve")
         return pd.DataFrame(
             {
                 "beta": self.betas,

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from ibkit._validation import check_array, check_positive, check_units, from_nats
+from ibkit._validation import check_array, check_positive, check_units, from_nats, pandas_module
 
 __all__ = ["GaussianIBResult", "gaussian_ib", "gaussian_ib_from_samples"]
 
@@ -128,12 +128,7 @@ class GaussianIBResult:
 
         Columns are ``beta``, ``i_xt``, ``i_ty`` and ``n_active``. Needs pandas.
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "GaussianIBResult.to_frame needs pandas; install it with `pip install pandas`"
-            ) from None
+        pd = pandas_module("GaussianIBResult")
         return pd.DataFrame(
             {"beta": self.betas, "i_xt": self.i_xt, "i_ty": self.i_ty, "n_active": self.n_active}
         )
