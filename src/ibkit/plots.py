@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import from_nats
 from ibkit.ib.agglomerative import AgglomerativeIBResult
 from ibkit.ib.curve import IBCurve
 from ibkit.ib.gaussian import GaussianIBResult
@@ -318,8 +317,7 @@ def plot_gaussian_ib(
     line.set_gid("ibkit-gaussian")
     color = line.get_color()
     if show_critical and len(crit):
-        points = np.array([_gaussian_point(result, float(b)) for b in crit])
-        _mark_critical(ax, points[:, 0], points[:, 1], color)
+        _mark_critical(ax, *result.information_at(crit), color)
     if show_bounds:
         _draw_bounds(ax, result.i_xy, result.units, color)
     _finish(ax, float(np.max(result.i_xt)), max(result.i_xy, float(np.max(result.i_ty))), legend)
@@ -467,19 +465,6 @@ def _finish(ax: Any, x_max: float, y_max: float, legend: bool | str) -> None:
         framealpha=0.85,
         handlelength=2.2,
         borderaxespad=0.4,
-    )
-
-
-def _gaussian_point(result: GaussianIBResult, beta: float) -> tuple[float, float]:
-    """Exact (I(X;T), I(T;Y)) of a Gaussian IB result at one β, in its units."""
-    lam = result.eigenvalues
-    rho2 = 1.0 - lam
-    active = (rho2 > 0) & (beta * rho2 >= 1.0)
-    lam, rho2 = lam[active], rho2[active]
-    i_xt = 0.5 * np.sum(np.log(beta - 1.0) + np.log(rho2) - np.log(lam)) if active.any() else 0.0
-    i_ty = 0.5 * np.sum(np.log1p(-1.0 / beta) - np.log(lam)) if active.any() else 0.0
-    return float(from_nats(max(i_xt, 0.0), result.units)), float(
-        from_nats(max(i_ty, 0.0), result.units)
     )
 
 

@@ -119,6 +119,14 @@ class GaussianIBResult:
         alpha = np.sqrt(np.maximum(beta * (1.0 - lam) - 1.0, 0.0) / lam)
         return alpha[:, None] * self.eigenvectors
 
+    def information_at(self, betas: Any) -> tuple[np.ndarray, np.ndarray]:
+        """I(X;T) and I(T;Y) in ``units`` of the optimal bottleneck at other β values."""
+        grid = np.atleast_1d(check_array(betas, "betas", ndim=(0, 1)))
+        if (grid <= 0).any():
+            raise ValueError(f"betas must all be > 0; got min {grid.min():g}")
+        i_xt, i_ty, _ = _curve_nats(1.0 - self.eigenvalues, grid)
+        return from_nats(i_xt, self.units), from_nats(i_ty, self.units)
+
     def to_dict(self) -> dict[str, Any]:
         """All fields as a dictionary (arrays stay numpy arrays)."""
         return asdict(self)
@@ -262,22 +270,14 @@ def gaussian_ib(
     with np.errstate(divide="ignore"):
         critical = 1.0 / rho2
 
-    active = betas[:, None] > critical[None, :]
-    log_lam = np.log1p(-rho2)
-    # Per-component terms in nats, written as sums of logs for accuracy at large β.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_bm1 = np.log(betas - 1.0)[:, None]
-        term_ty = np.log1p(-1.0 / betas)[:, None] - log_lam
-        term_xt = log_bm1 + np.log(rho2) - log_lam
-    i_xt = 0.5 * np.where(active, term_xt, 0.0).sum(axis=1)
-    i_ty = 0.5 * np.where(active, term_ty, 0.0).sum(axis=1)
+    i_xt, i_ty, active = _curve_nats(rho2, betas)
     # ½ log(det Σx det Σy / det Σ) = −½ log det(Σ_{x|y} Σx⁻¹) = −½ Σ log λ_i.
-    i_xy = -0.5 * log_lam.sum()
+    i_xy = -0.5 * np.log1p(-rho2).sum()
 
     return GaussianIBResult(
         betas=betas,
-        i_xt=from_nats(np.maximum(i_xt, 0.0), units),
-        i_ty=from_nats(np.maximum(i_ty, 0.0), units),
+        i_xt=from_nats(i_xt, units),
+        i_ty=from_nats(i_ty, units),
         n_active=active.sum(axis=1),
         eigenvalues=lam,
         critical_betas=critical,
@@ -285,6 +285,23 @@ def gaussian_ib(
         i_xy=float(from_nats(max(i_xy, 0.0), units)),
         units=units,
     )
+
+
+def _curve_nats(rho2: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """I(X;T), I(T;Y) in nats at each β from the squared canonical correlations ρ² = 1 − λ.
+
+    Component i is active when β > 1/ρ_i²; the per-component terms are written as sums
+    of logs for accuracy at large β. Also returns the (n_betas, d_x) activity mask.
+    """
+    with np.errstate(divide="ignore"):
+        active = betas[:, None] > 1.0 / rho2[None, :]
+    log_lam = np.log1p(-rho2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term_ty = np.log1p(-1.0 / betas)[:, None] - log_lam
+        term_xt = np.log(betas - 1.0)[:, None] + np.log(rho2) - log_lam
+    i_xt = 0.5 * np.where(active, term_xt, 0.0).sum(axis=1)
+    i_ty = 0.5 * np.where(active, term_ty, 0.0).sum(axis=1)
+    return np.maximum(i_xt, 0.0), np.maximum(i_ty, 0.0), active
 
 
 def gaussian_ib_from_samples(
