@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ibkit._validation import ConvergenceWarning
 from ibkit.datasets import tishby_12bit
 from ibkit.ib import agglomerative_ib, ib_curve
@@ -222,11 +220,7 @@ def run_demo(
 
 def _aib_frame(aib: Any) -> Any:
     """The aIB partitions from the coarsest lossless one down to |T| = 1."""
-    frame = aib.to_frame()
-    y = frame["i_ty"].to_numpy()
-    lossless = np.abs(y - y[0]) <= 1e-12 * max(abs(y[0]), 1.0)
-    start = int(np.argmin(lossless)) - 1 if not lossless.all() else len(y) - 1
-    frame = frame.iloc[start:].reset_index(drop=True)
+    frame = aib.to_frame().iloc[aib.coarsest_lossless :].reset_index(drop=True)
     frame["units"] = aib.units
     return frame
 

@@ -222,9 +222,8 @@ def plot_agglomerative(
     _require(result, AgglomerativeIBResult, "plot_agglomerative", "ibkit.ib.agglomerative_ib")
     ax = _prepare_axes(ax, result.units)
     x, y, k = result.i_xt, result.i_ty, result.n_clusters
-    if drop_redundant and len(y) > 1:
-        free = np.abs(y - y[0]) <= 1e-12 * max(abs(y[0]), 1.0)
-        start = int(np.argmin(free)) - 1 if not free.all() else len(y) - 1
+    if drop_redundant:
+        start = result.coarsest_lossless
         x, y, k = x[start:], y[start:], k[start:]
     (line,) = ax.plot(
         x,

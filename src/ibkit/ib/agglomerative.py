@@ -34,7 +34,8 @@ Implementation notes
 - Exact reductions come first, at cost exactly 0 and in this order: (1) every x with
   p(x) = 0 (its p(y|x) is undefined and it carries no weight) is merged, in index
   order, into the cluster of the first x with p(x) > 0, which changes neither H(T) nor
-  I(T;Y); (2) inputs whose conditionals p(y|x) agree to 10 decimals are merged, group
+  I(T;Y); (2) inputs whose conditionals p(y|x) agree to 10 decimals (the pooling of
+  :func:`ibkit.ib.iterative.reduce_problem`) are merged, group
   by group (groups ordered by their first member, members in index order), since
   :math:`\mathrm{JS}_\pi[P, P] = 0`. The greedy search then runs on the distinct
   conditionals only. Costs are never negative: round-off below zero is clipped to 0.
@@ -61,12 +62,10 @@ from ibkit._validation import (
     pandas_module,
 )
 from ibkit.ib._result import IBResult, evaluate_encoder
+from ibkit.ib.iterative import reduce_problem
 from ibkit.measures import entropy_nats, mutual_information_nats
 
 __all__ = ["AgglomerativeIBResult", "agglomerative_ib"]
-
-#: Decimals to which conditionals p(y|x) are rounded to decide that two coincide.
-_SAME_DECIMALS = 10
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -129,6 +128,17 @@ class AgglomerativeIBResult:
     def n_inputs(self) -> int:
         """|X|, the number of rows of ``p_xy``."""
         return int(self.p_xy.shape[0])
+
+    @property
+    def coarsest_lossless(self) -> int:
+        """Index of the coarsest partition that still keeps I(T;Y) = I(X;Y).
+
+        Finer partitions differ from it only by the free merges of inputs with equal
+        p(y|x) (or of zero mass), so figures and tables usually start here.
+        """
+        y = self.i_ty
+        lossless = np.abs(y - y[0]) <= 1e-12 * max(abs(y[0]), 1.0)
+        return len(y) - 1 if lossless.all() else int(np.argmin(lossless)) - 1
 
     def _point(self, k: Any) -> int:
         """Validate a number of clusters and return the index of its curve point."""
@@ -364,15 +374,12 @@ def _premerges(joint: np.ndarray) -> tuple[list[tuple[int, int]], int]:
     conditionals go into the first input of their group.
     """
     n = joint.shape[0]
-    p_x = joint.sum(axis=1)
-    live = np.flatnonzero(p_x > 0)
+    groups = reduce_problem(joint).groups  # −1 marks inputs of zero mass
+    live = np.flatnonzero(groups >= 0)
     anchor = int(live[0])
-    pairs = [(anchor, int(z)) for z in np.flatnonzero(p_x <= 0)]
-    cond = joint[live] / p_x[live, None]
-    _, inverse = np.unique(np.round(cond, _SAME_DECIMALS), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    pairs = [(anchor, int(z)) for z in np.flatnonzero(groups < 0)]
     first_of_group: dict[int, int] = {}
-    for x, g in zip(live.tolist(), inverse.tolist(), strict=True):
+    for x, g in zip(live.tolist(), groups[live].tolist(), strict=True):
         if g in first_of_group:
             pairs.append((first_of_group[g], x))
         else:
