@@ -41,6 +41,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -92,8 +93,19 @@ def _row_lse(arg: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return _logsumexp_rows(arg), _logsumexp_rows(np.where(mask, arg, -np.inf))
 
 
+class _NoisyLayerEstimator(MIEstimator):
+    """Shared parameters of the noisy-layer estimators: σ² and the distance block size."""
+
+    def __init__(self, noise_variance: float, chunk_size: int, **extra: Any) -> None:
+        super().__init__(
+            noise_variance=check_positive(noise_variance, "noise_variance"),
+            **extra,
+            chunk_size=check_int(chunk_size, "chunk_size", minimum=1),
+        )
+
+
 @register
-class KDEEstimator(MIEstimator):
+class KDEEstimator(_NoisyLayerEstimator):
     r"""Pairwise-distance (KL / Bhattacharyya) bounds on the MI of a noisy layer.
 
     For an equal-weight mixture of Gaussians :math:`\mathcal N(t_i, \sigma^2 I_d)`,
@@ -144,10 +156,7 @@ class KDEEstimator(MIEstimator):
     name = "kde"
 
     def __init__(self, noise_variance: float = 1e-3, chunk_size: int = 512) -> None:
-        super().__init__(
-            noise_variance=check_positive(noise_variance, "noise_variance"),
-            chunk_size=check_int(chunk_size, "chunk_size", minimum=1),
-        )
+        super().__init__(noise_variance, chunk_size)
 
     def _estimate_nats(
         self, samples: Samples, rng: np.random.Generator
@@ -181,7 +190,7 @@ class KDEEstimator(MIEstimator):
 
 
 @register
-class NoisyMCEstimator(MIEstimator):
+class NoisyMCEstimator(_NoisyLayerEstimator):
     r"""Monte Carlo MI of a noisy layer from the exact Gaussian-mixture density.
 
     Each row ``t_i`` is perturbed ``n_mc`` times, :math:`z = t_i + \varepsilon`,
@@ -227,11 +236,7 @@ class NoisyMCEstimator(MIEstimator):
     name = "noisy_mc"
 
     def __init__(self, noise_variance: float = 1e-3, n_mc: int = 10, chunk_size: int = 512) -> None:
-        super().__init__(
-            noise_variance=check_positive(noise_variance, "noise_variance"),
-            n_mc=check_int(n_mc, "n_mc", minimum=1),
-            chunk_size=check_int(chunk_size, "chunk_size", minimum=1),
-        )
+        super().__init__(noise_variance, chunk_size, n_mc=check_int(n_mc, "n_mc", minimum=1))
 
     def _estimate_nats(
         self, samples: Samples, rng: np.random.Generator
