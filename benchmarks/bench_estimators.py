@@ -28,18 +28,15 @@ Results go to ``benchmarks/results/estimators.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from report import print_table, versions, write_json
 
 from ibkit.datasets import (
     GroundTruthTask,
@@ -230,15 +227,6 @@ def fmt_time(s: float) -> str:
     return f"{1e3 * s:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
-def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    print(("  " + line).rstrip())
-    print("  " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip())
-
-
 def print_report(records: list[dict[str, Any]]) -> None:
     header = ("task", "n", "method", "truth", "mean", "bias", "std", "time/call")
     rows, notes = [], []
@@ -289,16 +277,6 @@ def markdown(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def versions() -> dict[str, str]:
-    out = {}
-    for name in ("ibkit", "numpy", "scipy", "scikit-learn"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="n=1000, 2 seeds, 4 tasks")
@@ -314,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [t for t in TASKS if t.in_quick or not args.quick]
     if args.tasks:
         tasks = [t for t in TASKS if t.key in args.tasks]
-    vers = versions()
+    vers = versions(("ibkit", "numpy", "scipy", "scikit-learn"))
 
     started = time.perf_counter()
     print(f"Estimator benchmark: n in {ns}, seeds {seeds}", file=sys.stderr)
@@ -334,17 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         "slow_s": args.slow,
         "methods": {m.key: m.label for m in METHODS},
         "versions": vers,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-        },
         "records": records,
         "markdown": md,
         "total_seconds": total,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    write_json(args.out, out)
     return 0
 
 

@@ -25,14 +25,10 @@ Conventions (β scaling per peer, |T| caps, sampling for information-bottleneck)
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +41,7 @@ from peers import (
     mutual_information_bits,
     run_tool,
 )
+from report import print_table, versions, write_json
 
 from ibkit.ib import upper_concave_envelope
 
@@ -347,25 +344,6 @@ def print_report(
         print_table(head, rows)
 
 
-def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    print(("  " + line).rstrip())
-    print("  " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip())
-
-
-def versions(tools: list[Tool]) -> dict[str, str]:
-    out = {}
-    for name in ["numpy", "scipy", *dict.fromkeys(t.dist for t in tools)]:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="problems 1 and 3, short limits")
@@ -384,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = [p for p in PROBLEMS if p.key in args.problems]
     tools = [t for t in TOOLS if not args.tools or t.key in args.tools or not t.is_peer]
     labels = {t.key: t.label for t in tools}
-    vers = versions(tools)
+    vers = versions(["numpy", "scipy", *(t.dist for t in tools)])
     for t in tools:
         labels[t.key] = f"{t.label} {vers[t.dist]}"
 
@@ -420,18 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "versions": vers,
         "labels": labels,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-        },
         "problems": records,
         "iteration_floor": floor,
         "iteration_floor_error": floor_error,
         "total_seconds": total,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    write_json(args.out, out)
     return 0
 
 

@@ -38,12 +38,14 @@ from typing import Any
 
 import numpy as np
 
+from ibkit.ib.iterative import reduce_problem
+from ibkit.measures import mutual_information_nats
+
 Point = tuple[float, float]
 Points = dict[str, list[Point]]  # named groups of points, e.g. {"per-β": [...]}
 Adapter = Callable[[np.ndarray, np.ndarray, int, "Recorder"], None]
 
 LN2 = math.log(2.0)
-_SAME_DECIMALS = 10  # conditionals p(y|x) equal to this many decimals count as one
 
 
 # ---------------------------------------------------------------------------
@@ -52,10 +54,7 @@ _SAME_DECIMALS = 10  # conditionals p(y|x) equal to this many decimals count as 
 
 def mutual_information_bits(joint: np.ndarray) -> float:
     """I(A;B) in bits of a 2-D joint pmf."""
-    joint = np.asarray(joint, dtype=float)
-    outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
-    live = joint > 0
-    return float(np.sum(joint[live] * np.log2(joint[live] / outer[live])))
+    return mutual_information_nats(np.asarray(joint, dtype=float)) / LN2
 
 
 def encoder_point(p_xy: np.ndarray, p_t_given_x: np.ndarray) -> Point:
@@ -69,9 +68,7 @@ def encoder_point(p_xy: np.ndarray, p_t_given_x: np.ndarray) -> Point:
 
 def distinct_conditionals(p_xy: np.ndarray) -> int:
     """Number of distinct rows p(y|x) (ibkit's default |T| cap)."""
-    p_x = p_xy.sum(axis=1)
-    cond = p_xy[p_x > 0] / p_x[p_x > 0, None]
-    return int(np.unique(np.round(cond, _SAME_DECIMALS), axis=0).shape[0])
+    return reduce_problem(p_xy / p_xy.sum()).n_inputs
 
 
 def samples_from_joint(p_xy: np.ndarray, max_per_x: int = 100) -> tuple[np.ndarray, np.ndarray]:
