@@ -15,13 +15,8 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from ibkit.datasets import (
-    ICOSAHEDRON_ANTIPODES,
-    ICOSAHEDRON_NEIGHBORS,
-    DiscreteTask,
-    load_var_u,
-    tishby_12bit,
-)
+from ibkit.datasets import DiscreteTask, load_var_u, tishby_12bit
+from ibkit.datasets.tishby import ICOSAHEDRON_ANTIPODES, ICOSAHEDRON_NEIGHBORS
 from ibkit.measures import conditional_entropy, entropy, mutual_information
 
 #: sha256 of var_u.mat's ``y.astype(np.uint8).tobytes()``, rows in counting order.
