@@ -159,6 +159,26 @@ class MIEstimator(abc.ABC):
             n_samples=samples.n,
         )
 
+    def plane_point(
+        self,
+        t: Any,
+        x_labels: Any,
+        y_labels: Any,
+        *,
+        units: str = "bits",
+        random_state: Any = None,
+    ) -> tuple[MIEstimate, MIEstimate]:
+        """Both coordinates of a layer on the information plane: (I(X;T), I(T;Y)).
+
+        ``t`` (n, d) are the layer's activations on the probe inputs, ``x_labels`` one
+        integer per row naming its input (``np.arange(n)`` when all inputs are
+        distinct) and ``y_labels`` the class labels. Methods that can share work
+        between the two estimates override this; the results are the same as two
+        calls of :meth:`estimate`.
+        """
+        kwargs = {"units": units, "random_state": random_state}
+        return self.estimate(t, x_labels, **kwargs), self.estimate(t, y_labels, **kwargs)
+
     @abc.abstractmethod
     def _estimate_nats(
         self, samples: Samples, rng: np.random.Generator

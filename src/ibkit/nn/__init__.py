@@ -1,0 +1,22 @@
+"""PyTorch parts of ibkit: models, ensembles of seeds, the information-plane recorder, VIB.
+
+Everything here needs PyTorch (``pip install 'ibkit[torch]'``); names load on first use.
+"""
+
+import importlib
+from typing import Any
+
+#: public name -> submodule of ibkit.nn that defines it
+_EXPORTS: dict[str, str] = {}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ibkit.nn' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"ibkit.nn.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,1 @@
+"""The information-plane study: runs, tidy tables, compression metrics and figures."""
