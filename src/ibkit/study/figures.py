@@ -1,0 +1,330 @@
+"""Figures of information-plane runs: planes, layer trajectories, gradient SNR, training.
+
+All functions take the tidy tables written by :class:`ibkit.nn.InformationPlane` (and the
+training history of :func:`ibkit.nn.fit`) and return matplotlib objects; save them with
+:func:`ibkit.plots.save_figure` (PNG, SVG or PDF by the file's suffix).
+
+The information plane is drawn in the style of Shwartz-Ziv & Tishby (2017): x = I(X;T),
+y = I(T;Y), one point per layer and recorded epoch, coloured by epoch, the layers of one
+epoch joined by a thin line, a colour bar; values are means over seeds, and the spread
+across seeds at the last epoch is drawn as error bars (± one standard deviation). The
+exact IB curve of the dataset (an :class:`~ibkit.ib.IBCurve`) bounds every point from
+above: no representation T of X can carry more than the curve's I(T;Y) at its I(X;T).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ibkit.ib.curve import IBCurve
+from ibkit.plots import _prepare_axes, _pyplot_free_import
+
+__all__ = [
+    "plot_gradient_snr",
+    "plot_information_plane",
+    "plot_layer_trajectories",
+    "plot_plane_grid",
+    "plot_training_curves",
+]
+
+#: Columns every information-plane table has.
+_PLANE_COLUMNS = ("epoch", "layer", "estimator", "i_xt", "i_ty", "units")
+
+
+def plot_information_plane(
+    results: Any,
+    *,
+    ax: Any = None,
+    bound: IBCurve | None = None,
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    title: str | None = None,
+) -> Any:
+    """Draw the information plane of one activation × estimator, averaged over seeds.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Rows of one estimator (and one activation, if the table has that column).
+    ax : matplotlib.axes.Axes, optional
+    bound : IBCurve, optional
+        The exact IB curve of the dataset, drawn as the upper bound (same units).
+    cmap : str
+        Colour map of the epochs (logarithmic colour scale when epochs span more than
+        two decades).
+    colorbar, title
+        Draw a colour bar labelled "epoch"; set the axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    df = _check_plane_table(results, one_panel=True)
+    units = str(df["units"].iloc[0])
+    ax = _prepare_axes(ax, units)
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm, Normalize
+
+    mean = _mean_over_seeds(df)
+    epochs = np.sort(mean["epoch"].unique())
+    lo, hi = max(float(epochs.min()), 1.0), max(float(epochs.max()), 2.0)
+    norm = LogNorm(lo, hi) if hi / lo > 100 else Normalize(float(epochs.min()), hi)
+    colours = colormaps[cmap]
+    hidden = mean[~mean["is_output"]]
+    for epoch, layer_rows in mean.groupby("epoch", sort=True):
+        ordered = layer_rows.sort_values("layer_index")
+        ax.plot(
+            ordered["i_xt"],
+            ordered["i_ty"],
+            lw=0.4,
+            alpha=0.35,
+            color=colours(norm(max(epoch, lo))),
+            zorder=1,
+            gid="ibkit-epoch",
+        )
+    sc = ax.scatter(
+        hidden["i_xt"],
+        hidden["i_ty"],
+        c=np.maximum(hidden["epoch"], lo),
+        cmap=cmap,
+        norm=norm,
+        s=9,
+        zorder=3,
+        linewidths=0,
+    )
+    out = mean[mean["is_output"]]
+    if len(out):
+        ax.scatter(
+            out["i_xt"],
+            out["i_ty"],
+            c=np.maximum(out["epoch"], lo),
+            cmap=cmap,
+            norm=norm,
+            s=14,
+            marker="s",
+            zorder=3,
+            linewidths=0,
+            label="output layer",
+        )
+    _draw_final_spread(ax, df)
+    if bound is not None:
+        _draw_bound(ax, bound, units, x_max=float(df["i_xt"].max()))
+    if colorbar:
+        ax.figure.colorbar(sc, ax=ax, label="epoch", pad=0.02)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+    if len(out) or bound is not None:
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return ax
+
+
+def plot_plane_grid(
+    results: Any,
+    *,
+    bound: IBCurve | None = None,
+    activations: list[str] | None = None,
+    estimators: list[str] | None = None,
+    panel_size: tuple[float, float] = (3.6, 2.9),
+) -> Any:
+    """One information plane per activation (rows) × estimator (columns).
+
+    ``activations`` and ``estimators`` choose and order the panels (default: all, in
+    order of appearance). Returns the matplotlib Figure.
+    """
+    df = _check_plane_table(results, one_panel=False)
+    if "activation" not in df:
+        df = df.assign(activation="")
+    rows = activations or list(dict.fromkeys(df["activation"]))
+    cols = estimators or list(dict.fromkeys(df["estimator"]))
+    _pyplot_free_import()
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(rows),
+        len(cols),
+        figsize=(panel_size[0] * len(cols), panel_size[1] * len(rows)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for i, act in enumerate(rows):
+        for j, est in enumerate(cols):
+            panel = df[(df["activation"] == act) & (df["estimator"] == est)]
+            if panel.empty:
+                axes[i, j].set_visible(False)
+                continue
+            plot_information_plane(
+                panel, ax=axes[i, j], bound=bound, title=f"{act} · {est}".strip(" ·")
+            )
+    return fig
+
+
+def plot_layer_trajectories(
+    results: Any, *, quantity: str = "i_xt", ax: Any = None, title: str | None = None
+) -> Any:
+    """``quantity`` (``"i_xt"`` or ``"i_ty"``) of each layer against epoch: mean ± std band.
+
+    Rows of one estimator (and activation). Epochs on a logarithmic axis (epoch 0 is
+    drawn at 1), so an early peak and a slow decline — compression — are both visible.
+    """
+    if quantity not in ("i_xt", "i_ty"):
+        raise ValueError(f"quantity must be 'i_xt' or 'i_ty'; got {quantity!r}")
+    df = _check_plane_table(results, one_panel=True)
+    _pyplot_free_import()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(4.4, 3.2), layout="constrained")
+    units = str(df["units"].iloc[0])
+    stats = _mean_over_seeds(df)
+    for _, rows in stats.groupby("layer_index", sort=True):
+        rows = rows.sort_values("epoch")
+        x = np.maximum(rows["epoch"].to_numpy(float), 1.0)
+        mean, std = rows[quantity].to_numpy(), rows[f"{quantity}_std"].fillna(0).to_numpy()
+        (line,) = ax.plot(x, mean, lw=1.2, label=str(rows["layer"].iloc[0]))
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"${'I(X;T)' if quantity == 'i_xt' else 'I(T;Y)'}$ [{units}]")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_gradient_snr(gradients: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """Norms of the mean and of the std of minibatch gradients per layer, log–log.
+
+    The drift/diffusion picture of Shwartz-Ziv & Tishby (2017, Fig. 4): solid lines are
+    ‖mean‖, dashed lines ‖std‖, one colour per layer, averaged over seeds. ``gradients``
+    has the columns ``epoch, layer, grad_mean_norm, grad_std_norm``.
+    """
+    need = ("epoch", "layer", "grad_mean_norm", "grad_std_norm")
+    _require_columns(gradients, need, "gradient table")
+    _pyplot_free_import()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(4.4, 3.2), layout="constrained")
+    means = gradients.groupby(["layer", "epoch"], sort=False)[list(need[2:])].mean().reset_index()
+    for layer, rows in means.groupby("layer", sort=False):
+        rows = rows.sort_values("epoch")
+        x = np.maximum(rows["epoch"].to_numpy(float), 1.0)
+        (line,) = ax.plot(x, rows["grad_mean_norm"], lw=1.1, label=f"{layer}")
+        ax.plot(x, rows["grad_std_norm"], lw=1.1, ls="--", color=line.get_color())
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("gradient norm (— mean, -- std)")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_training_curves(history: Any, *, axes: Any = None, title: str | None = None) -> Any:
+    """Loss and accuracy against epoch, train and test, mean ± std band over seeds.
+
+    ``history`` has the columns ``epoch, train_loss, train_acc`` and optionally
+    ``test_loss, test_acc`` (one row per epoch and seed). Returns the two Axes.
+    """
+    _require_columns(history, ("epoch", "train_loss", "train_acc"), "training history")
+    _pyplot_free_import()
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(7.6, 2.8), layout="constrained")
+    for ax, what in zip(axes, ("loss", "acc"), strict=True):
+        for split in ("train", "test"):
+            col = f"{split}_{what}"
+            if col not in history or history[col].isna().all():
+                continue
+            stats = history.groupby("epoch")[col].agg(["mean", "std"]).reset_index()
+            x = np.maximum(stats["epoch"].to_numpy(float), 1.0)
+            (line,) = ax.plot(x, stats["mean"], lw=1.1, label=split)
+            band = stats["std"].fillna(0).to_numpy()
+            lo, hi = stats["mean"] - band, stats["mean"] + band
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss" if what == "loss" else "accuracy")
+        ax.legend(fontsize=7, frameon=False)
+    if title is not None:
+        axes[0].figure.suptitle(title, fontsize=9)
+    return axes
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require_columns(df: Any, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in getattr(df, "columns", ())]
+    if missing:
+        raise ValueError(f"the {what} lacks the column(s) {', '.join(missing)}")
+
+
+def _check_plane_table(results: Any, *, one_panel: bool) -> Any:
+    """Validate an information-plane table; fill optional columns; one panel if asked."""
+    _require_columns(results, _PLANE_COLUMNS, "information-plane table")
+    if results.empty:
+        raise ValueError("the information-plane table is empty; record some epochs first")
+    df = results
+    if "is_output" not in df:
+        df = df.assign(is_output=df["layer"] == "output")
+    if "layer_index" not in df:
+        order = {name: k for k, name in enumerate(dict.fromkeys(df["layer"]))}
+        df = df.assign(layer_index=df["layer"].map(order))
+    if df["units"].nunique() > 1:
+        raise ValueError("the table mixes units; select rows in one unit")
+    if one_panel:
+        keys = [c for c in ("activation", "estimator") if c in df]
+        combos = df[keys].drop_duplicates()
+        if len(combos) > 1:
+            raise ValueError(
+                f"the table holds {len(combos)} panels ({', '.join(keys)}); select one "
+                "(e.g. results[results.estimator == 'binning']) or use plot_plane_grid"
+            )
+    return df
+
+
+def _mean_over_seeds(df: Any) -> Any:
+    """Per (epoch, layer): mean and std over seeds of I(X;T) and I(T;Y)."""
+    keys = ["epoch", "layer", "layer_index", "is_output"]
+    stats = df.groupby(keys, sort=True)[["i_xt", "i_ty"]].agg(["mean", "std"])
+    stats.columns = [c if s == "mean" else f"{c}_std" for c, s in stats.columns]
+    return stats.reset_index()
+
+
+def _draw_final_spread(ax: Any, df: Any) -> None:
+    """± one std over seeds of both coordinates at the last recorded epoch."""
+    last = df[df["epoch"] == df["epoch"].max()]
+    stats = _mean_over_seeds(last)
+    if stats[["i_xt_std", "i_ty_std"]].isna().all().all():
+        return
+    ax.errorbar(
+        stats["i_xt"],
+        stats["i_ty"],
+        xerr=stats["i_xt_std"].fillna(0),
+        yerr=stats["i_ty_std"].fillna(0),
+        fmt="none",
+        ecolor="0.25",
+        elinewidth=0.7,
+        capsize=1.5,
+        zorder=4,
+    )
+
+
+def _draw_bound(ax: Any, bound: IBCurve, units: str, *, x_max: float) -> None:
+    """The envelope of the IB curve, continued flat at I(X;Y) up to ``x_max``."""
+    if not isinstance(bound, IBCurve):
+        raise TypeError(f"bound must be an IBCurve (ibkit.ib.ib_curve); got {type(bound)}")
+    if bound.units != units:
+        raise ValueError(
+            f"the bound is in {bound.units} and the table in {units}; compute the curve "
+            f"with units={units!r}"
+        )
+    x = np.append(bound.envelope_i_xt, max(x_max, float(bound.envelope_i_xt[-1])))
+    y = np.append(bound.envelope_i_ty, bound.envelope_i_ty[-1])
+    ax.plot(x, y, color="k", lw=1.0, zorder=2, label="IB bound of the data")
+    ax.axhline(bound.i_xy, color="k", lw=0.6, ls=":", zorder=2)

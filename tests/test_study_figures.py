@@ -1,0 +1,131 @@
+"""Tests of the information-plane figures on small hand-made tidy tables."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from ibkit.datasets import tishby_12bit  # noqa: E402
+from ibkit.ib import ib_curve  # noqa: E402
+from ibkit.plots import save_figure  # noqa: E402
+from ibkit.study.figures import (  # noqa: E402
+    plot_gradient_snr,
+    plot_information_plane,
+    plot_layer_trajectories,
+    plot_plane_grid,
+    plot_training_curves,
+)
+
+LAYERS = ("act1", "act2", "output")
+
+
+def plane_table(activations=("tanh",), estimators=("binning",), seeds=(0, 1), epochs=(0, 10, 100)):
+    rows = []
+    for act in activations:
+        for est in estimators:
+            for seed in seeds:
+                for epoch in epochs:
+                    for k, layer in enumerate(LAYERS):
+                        rows.append(
+                            {
+                                "activation": act,
+                                "estimator": est,
+                                "seed": seed,
+                                "epoch": epoch,
+                                "layer": layer,
+                                "layer_index": k,
+                                "is_output": layer == "output",
+                                "i_xt": 12.0 - 3 * k - 0.01 * epoch + 0.1 * seed,
+                                "i_ty": 0.5 + 0.001 * epoch + 0.01 * seed,
+                                "units": "bits",
+                            }
+                        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_plane_points_are_seed_means_and_output_is_separate():
+    df = plane_table()
+    ax = plot_information_plane(df)
+    hidden, output = ax.collections[0], ax.collections[1]
+    # 3 epochs x 2 hidden layers, and 3 output points; coordinates are the seed means
+    assert hidden.get_offsets().shape == (6, 2)
+    assert output.get_offsets().shape == (3, 2)
+    expected = df[df.layer == "act1"].groupby("epoch")[["i_xt", "i_ty"]].mean().to_numpy()
+    got = np.asarray(hidden.get_offsets())
+    for point in expected:
+        assert np.isclose(got, point).all(axis=1).any()
+    # one thin line per epoch joins the layers of that epoch
+    epoch_lines = [ln for ln in ax.lines if ln.get_gid() == "ibkit-epoch"]
+    assert [len(ln.get_xdata()) for ln in epoch_lines] == [3, 3, 3]
+    assert ax.figure.axes[-1].get_ylabel() == "epoch"  # the colour bar
+
+
+def test_bound_is_drawn_and_lies_above_every_exact_solution():
+    curve = ib_curve(tishby_12bit().p_xy, betas=np.geomspace(0.5, 50, 8))
+    ax = plot_information_plane(plane_table(), bound=curve)
+    bound = next(ln for ln in ax.lines if ln.get_label() == "IB bound of the data")
+    xs, ys = bound.get_data()
+    assert ys.max() == pytest.approx(curve.i_xy, abs=1e-9)
+    assert xs.max() >= plane_table()["i_xt"].max() - 1e-9
+
+
+def test_one_panel_functions_refuse_several_panels_and_the_grid_draws_them():
+    df = plane_table(activations=("tanh", "relu"), estimators=("binning", "kde"))
+    with pytest.raises(ValueError, match="plot_plane_grid"):
+        plot_information_plane(df)
+    fig = plot_plane_grid(df)
+    titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
+    assert titles == ["relu · binning", "relu · kde", "tanh · binning", "tanh · kde"]
+
+
+def test_missing_columns_and_mixed_units_are_clear_errors():
+    df = plane_table()
+    with pytest.raises(ValueError, match="i_ty"):
+        plot_information_plane(df.drop(columns="i_ty"))
+    mixed = df.copy()
+    mixed.loc[0, "units"] = "nats"
+    with pytest.raises(ValueError, match="units"):
+        plot_information_plane(mixed)
+    with pytest.raises(ValueError, match="empty"):
+        plot_information_plane(df.iloc[:0])
+
+
+def test_trajectories_snr_and_training_curves(tmp_path):
+    df = plane_table(epochs=(0, 1, 10, 100, 1000))
+    ax = plot_layer_trajectories(df, quantity="i_xt")
+    assert len(ax.lines) == len(LAYERS)
+    assert ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="quantity"):
+        plot_layer_trajectories(df, quantity="h_t")
+    grads = pd.DataFrame(
+        {
+            "epoch": [1, 10, 1, 10],
+            "layer": ["fc1", "fc1", "fc2", "fc2"],
+            "grad_mean_norm": [1.0, 0.1, 2.0, 0.2],
+            "grad_std_norm": [0.1, 0.3, 0.2, 0.4],
+        }
+    )
+    ax = plot_gradient_snr(grads)
+    assert len(ax.lines) == 4 and ax.get_yscale() == "log"
+    hist = pd.DataFrame(
+        {
+            "epoch": [1, 2, 1, 2],
+            "seed": [0, 0, 1, 1],
+            "train_loss": [1, 0.5, 1, 0.4],
+            "train_acc": [0.5, 0.8, 0.6, 0.9],
+        }
+    )
+    axes = plot_training_curves(hist)
+    assert np.allclose(axes[0].lines[0].get_ydata(), [1.0, 0.45])
+    for suffix in ("png", "svg", "pdf"):
+        assert save_figure(axes[0], tmp_path / f"t.{suffix}").stat().st_size > 0
