@@ -128,11 +128,11 @@ def check_random_state(random_state: Any) -> np.random.Generator:
 
 
 def pandas_module(owner: str) -> Any:
-    """Import pandas for ``owner``'s ``to_frame``, or say how to install it."""
+    """Import pandas for ``owner`` (a function or method name), or say how to install it."""
     try:
         import pandas
     except ImportError:
         raise ImportError(
-            f"{owner}.to_frame needs pandas; install it with `pip install pandas`"
+            f"{owner} needs pandas; install it with `pip install pandas`"
         ) from None
     return pandas

@@ -229,7 +229,7 @@ class AgglomerativeIBResult:
 
         Columns are ``n_clusters``, ``i_xt``, ``i_ty``, ``h_t`` and ``beta``. Needs pandas.
         """
-        pd = pandas_module("AgglomerativeIBResult")
+        pd = pandas_module("AgglomerativeIBResult.to_frame")
         return pd.DataFrame(
             {
                 "n_clusters": self.n_clusters,

@@ -181,7 +181,7 @@ class IBCurve:
 
     def to_frame(self) -> Any:
         """A tidy pandas DataFrame, one row per β."""
-        pd = pandas_module("IBCurve")
+        pd = pandas_module("IBCurve.to_frame")
         return pd.DataFrame(
             {
                 "beta": self.betas,

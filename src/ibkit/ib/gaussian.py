@@ -136,7 +136,7 @@ class GaussianIBResult:
 
         Columns are ``beta``, ``i_xt``, ``i_ty`` and ``n_active``. Needs pandas.
         """
-        pd = pandas_module("GaussianIBResult")
+        pd = pandas_module("GaussianIBResult.to_frame")
         return pd.DataFrame(
             {"beta": self.betas, "i_xt": self.i_xt, "i_ty": self.i_ty, "n_active": self.n_active}
         )
