@@ -127,12 +127,19 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     )
 
 
+def optional_module(module: str, owner: str, extra: str) -> Any:
+    """Import the optional dependency ``module`` for ``owner``, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        raise ImportError(
+            f"{owner} needs {package}; install it with `pip install 'ibkit[{extra}]'`"
+        ) from None
+
+
 def pandas_module(owner: str) -> Any:
     """Import pandas for ``owner`` (a function or method name), or say how to install it."""
-    try:
-        import pandas
-    except ImportError:
-        raise ImportError(
-            f"{owner} needs pandas; install it with `pip install pandas`"
-        ) from None
-    return pandas
+    return optional_module("pandas", owner, "plot")

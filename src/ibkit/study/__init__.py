@@ -1,1 +1,20 @@
-"""The information-plane study: runs, tidy tables, compression metrics and figures."""
+"""The information-plane study: runs, tidy tables, compression metrics and figures.
+
+- :mod:`ibkit.study.metrics` — compression per layer (peak of I(X;T), its epoch, the drop
+  to the end) and confidence intervals across seeds.
+- :mod:`ibkit.study.accuracy` — estimators against the known truth of sampled tasks.
+- :mod:`ibkit.study.figures` — information planes, layer trajectories, gradient SNR.
+"""
+
+from ibkit.study.accuracy import estimator_accuracy, resolve_estimators, summarize_accuracy
+from ibkit.study.metrics import METRICS, RUN_COLUMNS, compression_metrics, summarize_compression
+
+__all__ = [
+    "METRICS",
+    "RUN_COLUMNS",
+    "compression_metrics",
+    "estimator_accuracy",
+    "resolve_estimators",
+    "summarize_accuracy",
+    "summarize_compression",
+]

@@ -1,0 +1,335 @@
+r"""Data from files: scikit-learn's digits, MNIST (IDX or ``.npz``) and user tables.
+
+Every loader returns a pair ``(x, y)`` of numpy arrays, one sample per row of ``x``.
+
+- :func:`load_digits` — the 1797 8×8 digits that ship with scikit-learn.
+- :func:`load_mnist` — MNIST-style images from the IDX files as distributed by LeCun,
+  Cortes & Burges (``*-images-idx3-ubyte`` and ``*-labels-idx1-ubyte``, plain or
+  gzip-compressed), or from one ``.npz`` archive.
+- :func:`load_table` — a feature table from ``.npz`` or ``.csv``.
+
+The IDX format is big-endian: a 4-byte magic number (two zero bytes, a type code, the
+number of dimensions; 2051 = ``0x00000803`` for unsigned-byte images of 3 dimensions,
+2049 = ``0x00000801`` for unsigned-byte labels of 1 dimension), one 4-byte unsigned size
+per dimension, then the values in row-major order. Pixels are intensities 0–255 and are
+divided by 255.
+
+References
+----------
+Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of handwritten digits",
+http://yann.lecun.com/exdb/mnist/ (file format described there).
+
+Examples
+--------
+>>> x, y = load_digits()
+>>> x.shape, x.dtype, float(x.max()), y[:5]
+((1797, 64), dtype('float32'), 1.0, array([0, 1, 2, 3, 4]))
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ibkit._validation import check_array, optional_module
+
+__all__ = ["TABLE_FORMATS", "load_digits", "load_mnist", "load_table"]
+
+#: File extensions :func:`load_table` reads.
+TABLE_FORMATS = (".npz", ".csv")
+
+#: Magic numbers of IDX files of unsigned bytes: 3-D images and 1-D labels.
+IDX_IMAGES_MAGIC = 2051
+IDX_LABELS_MAGIC = 2049
+
+#: Keys of a keras-style MNIST archive, in the order they are concatenated.
+KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _existing(path: str | os.PathLike[str]) -> str:
+    """Return ``path`` as a string, or raise ``FileNotFoundError`` naming it."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path!r}")
+    return path
+
+
+def _labels(y: Any, name: str) -> np.ndarray:
+    """A finite 1-D target as int64 if every value is an integer, else as float64."""
+    y = check_array(y, name, ndim=1)
+    return y.astype(np.int64) if np.array_equal(y, np.round(y)) else y
+
+
+def _read_idx(path: str, magic: int) -> np.ndarray:
+    """Read an IDX file of unsigned bytes (gzip-compressed or not) with magic ``magic``."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(
+                f"{path!r} starts like a gzip file but cannot be read: {exc}"
+            ) from None
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    found = int.from_bytes(data[:4], "big") if len(data) >= 4 else f"{len(data)} bytes"
+    if found != magic:
+        raise ValueError(
+            f"{path!r} is not an IDX file of {ndim}-D unsigned bytes: expected magic number "
+            f"{magic}, found {found}; pass the images file (idx3-ubyte) as images and the "
+            "labels file (idx1-ubyte) as labels"
+        )
+    if len(data) < header:
+        raise ValueError(
+            f"{path!r}: the IDX header needs {header} bytes ({ndim} sizes); the file has "
+            f"{len(data)}"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    body = len(data) - header
+    if body != int(np.prod(shape)):
+        raise ValueError(
+            f"{path!r}: the header announces shape {shape} ({int(np.prod(shape))} bytes of "
+            f"data) but the file holds {body}; the file is truncated or not IDX"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` archive (no pickled objects)."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array (a .npy file); save with numpy.savez")
+        with archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path!r} is not a readable .npz archive of arrays: {exc}") from None
+
+
+def _pick(arrays: dict[str, np.ndarray], keys: Sequence[str], path: str) -> list[np.ndarray]:
+    """The arrays named ``keys``, or a ``ValueError`` listing the names the file has."""
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise ValueError(f"{path!r} has no array {missing}; it holds {sorted(arrays)}")
+    return [arrays[k] for k in keys]
+
+
+def _pixels(x: np.ndarray, name: str) -> np.ndarray:
+    """Images, one per row, as float32 in [0, 1]: integers 0–255 are divided by 255."""
+    if x.ndim < 2 or x.size == 0:
+        raise ValueError(f"{name} must hold at least one image per row; got shape {x.shape}")
+    if x.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be numeric pixel intensities; got dtype {x.dtype}")
+    flat = x.reshape(x.shape[0], -1)
+    if x.dtype.kind == "f" and not np.isfinite(flat).all():
+        raise ValueError(f"{name} has NaN or infinite pixels; pass finite intensities")
+    scale = 1.0 if x.dtype.kind == "f" else 255.0
+    if flat.min() < 0 or flat.max() > scale:
+        raise ValueError(
+            f"{name} has values in [{flat.min():g}, {flat.max():g}]; store pixel intensities "
+            "as integers 0-255 or as floats in [0, 1]"
+        )
+    return flat.astype(np.float32) / np.float32(scale)
+
+
+def _rows_match(x: np.ndarray, y: np.ndarray, where: str) -> None:
+    """Raise ``ValueError`` unless ``x`` has one row per label."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{where}: {x.shape[0]} samples but {y.shape[0]} labels; they must match")
+
+
+def load_digits(*, scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 handwritten 8×8 digits embedded in scikit-learn (UCI optical digits).
+
+    Parameters
+    ----------
+    scale : bool
+        Divide the pixel counts (0–16) by 16 so that ``x`` lies in [0, 1].
+
+    Returns
+    -------
+    x : ndarray of float32, shape (1797, 64)
+        One flattened image per row.
+    y : ndarray of int64, shape (1797,)
+        The digit, 0 to 9.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed.
+
+    Examples
+    --------
+    >>> x, y = load_digits(scale=False)
+    >>> float(x.max()), int(np.bincount(y).min())
+    (16.0, 174)
+    """
+    sk_datasets = optional_module("sklearn.datasets", "load_digits", "torch")
+    x, y = sk_datasets.load_digits(return_X_y=True)
+    x = x / 16.0 if scale else x
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def load_mnist(
+    images: str | os.PathLike[str], labels: str | os.PathLike[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST-style images and labels from IDX files or from one ``.npz`` archive.
+
+    Parameters
+    ----------
+    images : str or path-like
+        Either an IDX images file (magic 2051, shape n × rows × cols, unsigned bytes;
+        gzip-compressed files are recognised by their first bytes ``1f 8b``), or an
+        ``.npz`` archive holding either arrays ``x`` (n × rows × cols or n × rows·cols)
+        and ``y`` (n), or keras-style ``x_train, y_train, x_test, y_test``, which are
+        concatenated training rows first, then test rows.
+    labels : str or path-like, optional
+        The IDX labels file (magic 2049, n unsigned bytes); required with IDX images,
+        not allowed with an ``.npz`` archive.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n, rows·cols)
+        One flattened image per row in [0, 1] (integer pixels divided by 255; float
+        pixels must already lie in [0, 1]). MNIST has rows·cols = 784.
+    y : ndarray of int64, shape (n,)
+        The labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file does not exist.
+    ValueError
+        If a file is not what it should be (wrong magic number, truncated data, missing
+        arrays), the numbers of images and labels differ, or the labels argument does
+        not fit the format.
+
+    Examples
+    --------
+    The IDX files of MNIST load with
+    ``load_mnist("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")``; an
+    archive of three blank images:
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "mnist.npz")
+    ...     np.savez(path, x=np.zeros((3, 28, 28), np.uint8), y=[4, 0, 9])
+    ...     x, y = load_mnist(path)
+    >>> x.shape, y
+    ((3, 784), array([4, 0, 9]))
+    """
+    images = _existing(images)
+    if images.lower().endswith(".npz"):
+        if labels is not None:
+            raise ValueError(
+                f"{images!r} is an .npz archive that holds the labels; call "
+                "load_mnist(images) without labels"
+            )
+        arrays = _read_npz(images)
+        if {"x", "y"} <= arrays.keys():
+            x, y = _pick(arrays, ("x", "y"), images)
+        elif set(KERAS_KEYS) <= arrays.keys():
+            x_train, y_train, x_test, y_test = _pick(arrays, KERAS_KEYS, images)
+            _rows_match(x_train, y_train, f"{images!r} (x_train, y_train)")
+            _rows_match(x_test, y_test, f"{images!r} (x_test, y_test)")
+            x, y = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
+        else:
+            raise ValueError(
+                f"{images!r} must hold arrays 'x' and 'y', or {list(KERAS_KEYS)}; "
+                f"it holds {sorted(arrays)}"
+            )
+        where = images
+    else:
+        if labels is None:
+            raise ValueError(
+                f"{images!r} is read as IDX images; pass the matching labels file, e.g. "
+                "load_mnist('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')"
+            )
+        labels = _existing(labels)
+        x = _read_idx(images, IDX_IMAGES_MAGIC)
+        y = _read_idx(labels, IDX_LABELS_MAGIC)
+        where = f"{images!r} and {labels!r}"
+    x = _pixels(x, f"the images of {where}")
+    y = _labels(y, f"the labels of {where}")
+    _rows_match(x, y, where)
+    if y.dtype != np.int64:
+        raise ValueError(f"the labels of {where} must be integers; found non-integer values")
+    return x, y
+
+
+def load_table(
+    path: str | os.PathLike[str], *, x: str | Sequence[str] | None = None, y: str = "y"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load a feature table with one target from an ``.npz`` or ``.csv`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.npz``: an archive with an input array (1-D or 2-D) and a 1-D target array.
+        ``.csv``: a table with a header row, read with pandas.
+    x : str, sequence of str or None
+        ``.npz``: the name of the input array (default ``"x"``). ``.csv``: the input
+        column(s) (default: every column but ``y``).
+    y : str
+        The name of the target array (``.npz``) or column (``.csv``).
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n, d)
+        The inputs, one sample per row (a 1-D input becomes one column).
+    y : ndarray, shape (n,)
+        int64 when every target value is an integer (class labels), else float64.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the extension is not one of :data:`TABLE_FORMATS`, a named array or column
+        is missing, values are not numeric or not finite, or the row counts differ.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "toy.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("a,b,label\\n0.5,1,0\\n1.5,2,1\\n")
+    ...     x, y = load_table(path, y="label")
+    >>> x, y
+    (array([[0.5, 1. ],
+           [1.5, 2. ]]), array([0, 1]))
+    """
+    path = _existing(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npz":
+        if x is not None and not isinstance(x, str):
+            raise ValueError(f"for an .npz file, x names one array; got {x!r}")
+        x_values, y_values = _pick(_read_npz(path), (x or "x", y), path)
+        x_name, y_name = f"array {x or 'x'!r} of {path!r}", f"array {y!r} of {path!r}"
+    elif ext == ".csv":
+        pd = optional_module("pandas", "load_table", "plot")
+        table = pd.read_csv(path)
+        columns = [x] if isinstance(x, str) else list(x or [c for c in table.columns if c != y])
+        missing = [c for c in [*columns, y] if c not in table.columns]
+        if missing:
+            raise ValueError(
+                f"{path!r} has no column {missing}; its columns are {list(table.columns)}"
+            )
+        x_values, y_values = table[columns].to_numpy(), table[y].to_numpy()
+        x_name, y_name = f"columns {columns} of {path!r}", f"column {y!r} of {path!r}"
+    else:
+        raise ValueError(
+            f"{path!r} has extension {ext!r}; load_table reads {', '.join(TABLE_FORMATS)}"
+        )
+    x_values = check_array(x_values, x_name, ndim=(1, 2))
+    y_values = _labels(y_values, y_name)
+    _rows_match(x_values, y_values, path)
+    return x_values.reshape(x_values.shape[0], -1), y_values
