@@ -1,0 +1,433 @@
+"""The ``ibkit`` command: IB curves, MI estimates, sweeps and the demo report.
+
+Every command takes ``--out DIR`` (where files go), ``--seed``, ``--quiet`` (no
+summary, no progress bar) and ``--json`` (the result as one JSON object on stdout).
+Progress bars go to stderr. A user mistake (missing file, malformed table, unknown
+method, bad parameter) prints one line ``ibkit CMD: error: ...`` to stderr and exits
+with status 2. ``ibkit sweep`` exits with status 1 when some jobs failed (they are in
+the table, with their error) and 130 when interrupted (run it again to resume).
+
+New commands are one decorated function each (``@app.command()``) that parses,
+calls the library and hands a result dict to :class:`_Output`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ibkit import __version__
+from ibkit._validation import ConvergenceWarning
+from ibkit.estimators import available_methods
+
+__all__ = ["app", "main"]
+
+#: Errors from the library that mean "the input is wrong": one line, status 2.
+USER_ERRORS = (ValueError, KeyError, OSError, ImportError)
+USAGE_STATUS = 2
+INTERRUPTED_STATUS = 130
+
+
+class _Group(TyperGroup):
+    """Turns user errors anywhere below into one line on stderr and status 2."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:  # a usage error of a command: bad option, ...
+            sub = getattr(exc, "ctx", None) or ctx
+            _fail(sub.command_path, getattr(exc, "format_message", exc.__str__)())
+        except USER_ERRORS as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            _fail(f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip(), str(message))
+
+
+def _fail(where: str, message: str) -> None:
+    line = " ".join(str(message).split())
+    typer.echo(f"{where}: error: {line}", err=True)
+    raise typer.Exit(USAGE_STATUS) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ibkit {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="ibkit",
+    help="The Information Bottleneck toolkit: IB curves, MI estimates, sweeps and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """The Information Bottleneck toolkit: IB curves, MI estimates, sweeps and reports."""
+
+
+# --------------------------------------------------------------------------- shared options
+
+OutDir = Annotated[Path, typer.Option("--out", help="Folder for the files written.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Random seed.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Units = Annotated[str, typer.Option("--units", help="bits or nats.")]
+
+
+@dataclass
+class _Output:
+    """Where a command's progress and result go, per ``--quiet`` and ``--json``."""
+
+    quiet: bool
+    as_json: bool
+
+    @contextlib.contextmanager
+    def progress(self, description: str) -> Iterator[Any]:
+        """A ``progress(done, total)`` callback drawing a bar on stderr (if it is a tty)."""
+        console = Console(stderr=True)
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=self.quiet or not console.is_terminal,
+        )
+        with bar:
+            task = bar.add_task(description, total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+
+    def emit(self, result: dict[str, Any], title: str, rows: list[tuple[str, Any]]) -> None:
+        """Print ``result`` as JSON, or ``rows`` as a two-column table, or nothing."""
+        if self.as_json:
+            typer.echo(json.dumps(_plain(result)))
+        elif not self.quiet:
+            table = Table(show_header=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for key, value in rows:
+                table.add_row(key, _show(value))
+            console = Console()
+            console.print(title, style="bold", markup=False)
+            console.print(table)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe Python values (numpy scalars and arrays unpacked, NaN as null)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_show(v) for v in value) or "-"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def curve(
+    file: Annotated[Path, typer.Argument(help="Joint table p(x,y) or counts: .csv or .npz.")],
+    labels: Annotated[
+        bool, typer.Option("--labels", help="FILE is a two-column .csv of (x, y) labels.")
+    ] = False,
+    alpha: Annotated[float, typer.Option(help="1 for IB, 0 for deterministic IB.")] = 1.0,
+    max_clusters: Annotated[int | None, typer.Option(help="Cap on |T|.")] = None,
+    units: Units = "bits",
+    out: OutDir = Path("ibkit-out"),
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Trace the IB curve of a joint table; write ib_curve.png, .pdf and .csv to --out."""
+    from matplotlib.figure import Figure
+
+    from ibkit._io import read_joint
+    from ibkit.ib import ib_curve
+    from ibkit.plots import plot_ib_curve, save_figure
+
+    output = _Output(quiet, as_json)
+    p_xy = read_joint(file, labels=labels)
+    with output.progress("IB curve") as progress, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # counted in the summary
+        result = ib_curve(
+            p_xy,
+            alpha=alpha,
+            max_clusters=max_clusters,
+            units=units,
+            normalize=True,
+            random_state=seed,
+            progress=progress,
+        )
+    fig = Figure(figsize=(4.4, 3.4), layout="constrained")
+    plot_ib_curve(result, fig.subplots())
+    written = [save_figure(fig, out / f"ib_curve.{ext}") for ext in ("png", "pdf")]
+    written.append(out / "ib_curve.csv")
+    result.to_frame().to_csv(written[-1], index=False)
+    summary = {
+        "file": file,
+        "units": result.units,
+        "i_xy": result.i_xy,
+        "h_y": result.h_y,
+        "n_solutions": len(result.betas),
+        "critical_betas": result.critical_betas,
+        "n_unconverged": int((~result.converged).sum()),
+        "files": written,
+    }
+    output.emit(
+        summary,
+        f"IB curve of {file.name} ({p_xy.shape[0]} x {p_xy.shape[1]})",
+        [
+            (f"I(X;Y) [{result.units}]", result.i_xy),
+            (f"H(Y) [{result.units}]", result.h_y),
+            ("solutions (beta)", len(result.betas)),
+            ("critical beta", [float(b) for b in result.critical_betas]),
+            ("not converged", summary["n_unconverged"]),
+            ("written", [str(p) for p in written]),
+        ],
+    )
+
+
+@app.command()
+def estimate(
+    file: Annotated[Path, typer.Argument(help="Samples: .csv (one per row) or .npz.")],
+    x: Annotated[str, typer.Option("--x", help="Columns of X, comma-separated.")],
+    y: Annotated[str, typer.Option("--y", help="Columns of Y, comma-separated.")],
+    method: Annotated[
+        str, typer.Option(help=f"Estimator: {', '.join(available_methods())}.")
+    ] = "ksg",
+    param: Annotated[
+        list[str] | None, typer.Option(help="Estimator parameter NAME=VALUE (repeatable).")
+    ] = None,
+    units: Units = "bits",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for estimate.json (optional).")
+    ] = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Estimate I(X;Y) between two sets of columns of a file."""
+    from ibkit._io import parse_columns, read_samples
+
+    xs, ys = read_samples(file, parse_columns(x), parse_columns(y))
+    estimator = _estimator(method, dict(_parse_param(p) for p in param or []))
+    result = estimator.estimate(xs, ys, units=units, random_state=seed).to_dict()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        result["file"] = out / "estimate.json"
+        result["file"].write_text(json.dumps(_plain(result), indent=2) + "\n")
+    rows = [
+        (f"I(X;Y) [{result['units']}]", result["value"]),
+        ("lower bound", result["lower"]),
+        ("upper bound", result["upper"]),
+        ("std. error", result["std_error"]),
+        ("samples", result["n_samples"]),
+    ]
+    output = _Output(quiet, as_json)
+    output.emit(result, f"{method} estimate of I({x}; {y})", rows)
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    """``"k=3"`` → ``("k", 3)``; values are JSON (numbers, true/false) or else strings."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise ValueError(f"--param expects NAME=VALUE, e.g. k=3; got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
+def _estimator(method: str, params: dict[str, Any]) -> Any:
+    """The configured estimator; a parameter it does not take is a ValueError."""
+    from ibkit.estimators import get_estimator
+
+    try:
+        return get_estimator(method, **params)
+    except TypeError:
+        accepted = ", ".join(inspect.signature(type(get_estimator(method))).parameters)
+        raise ValueError(
+            f"method {method!r} takes the parameters {accepted or '(none)'}; "
+            f"got {', '.join(params)}"
+        ) from None
+
+
+@app.command()
+def demo(
+    out: OutDir = Path("ibkit-demo"),
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Compute the 12-bit IB curves and write figures, results.csv and report.html."""
+    import pandas as pd
+
+    from ibkit.demo import run_demo
+    from ibkit.report import build_report
+
+    output = _Output(quiet, as_json)
+    with output.progress("demo") as progress:
+        summary = run_demo(out, random_state=seed, progress=progress)
+    results = out / "results.csv"
+    pd.read_csv(summary.csv).to_csv(results, index=False)
+    report = build_report(
+        _demo_sections(summary),
+        out,
+        title="ibkit demo: the Information Bottleneck of the 12-bit task",
+        intro=f"Computed with seed {seed}; the tidy numbers are in results.csv.",
+    )
+    result = {**summary.to_dict(), "results": results, "report": report}
+    output.emit(
+        result,
+        "ibkit demo",
+        [
+            *((f"{t.task} ({t.method}) I(X;Y)", t.i_xy) for t in summary.tasks),
+            ("report", report),
+            ("results", results),
+        ],
+    )
+
+
+def _demo_sections(summary: Any) -> list[Any]:
+    """The report sections of the demo, from what :func:`ibkit.demo.run_demo` wrote."""
+    import pandas as pd
+
+    from ibkit.report import Section
+
+    tasks = pd.DataFrame(
+        {
+            "task": t.task,
+            "method": t.method,
+            f"I(X;Y) [{summary.units}]": t.i_xy,
+            "solutions": t.n_betas,
+            "critical beta": ", ".join(f"{b:.3g}" for b in t.critical_betas) or "-",
+            "not converged": t.n_unconverged,
+        }
+        for t in summary.tasks
+    )
+    return [
+        Section(
+            title="IB curves of the 12-bit task",
+            text=(
+                "Each panel plots the exact IB frontier, relevant information I(T;Y) "
+                "against compression I(X;T), for the 12-bit task of Shwartz-Ziv & Tishby "
+                "(2017), with triangles at the phase transitions where the optimal "
+                "encoder gains a cluster. With noise-free labels the frontier is "
+                "min(I(X;T), H(Y)); flipping labels lowers I(X;Y) and bends it, and "
+                "agglomerative (hard) IB stays on or below the soft frontier."
+            ),
+            figures=[summary.figure],
+            tables=[tasks],
+        )
+    ]
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Sweep configuration (.toml).")],
+    backend: Annotated[
+        str | None, typer.Option(help="serial, processes or dask (default: from CONFIG).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    n_jobs: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    out: OutDir = Path("ibkit-out"),
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Random seed (default: from CONFIG).")
+    ] = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Run the grid of jobs of CONFIG into --out/CONFIG.csv (re-run to resume)."""
+    from ibkit.sweep import load_config, run_sweep
+
+    cfg = load_config(config)
+    backend = backend or ("dask" if scheduler else cfg.backend)
+    path = out / f"{config.stem}.csv"
+    output = _Output(quiet, as_json)
+    try:
+        with output.progress(f"sweep {cfg.job}") as progress:
+            table = run_sweep(
+                cfg.job,
+                cfg.grid,
+                seed=cfg.seed if seed is None else seed,
+                backend=backend,
+                scheduler=scheduler or cfg.scheduler,
+                n_jobs=cfg.n_jobs if n_jobs is None else n_jobs,
+                path=path,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        typer.echo(f"ibkit sweep: interrupted; run it again to resume from {path}", err=True)
+        raise typer.Exit(INTERRUPTED_STATUS) from None
+    failed = table[table["status"] != "ok"].drop_duplicates("job_index")
+    result = {
+        "config": config,
+        "job": cfg.job,
+        "backend": backend,
+        "table": path,
+        "jobs": len(cfg.grid),
+        "failed": len(failed),
+        "rows": len(table),
+        "errors": [
+            {"job_index": int(i), "error": e}
+            for i, e in zip(failed["job_index"], failed["error"], strict=True)
+        ],
+    }
+    rows = [
+        *((key, result[key]) for key in ("jobs", "failed", "rows", "table")),
+        *((f"job {e['job_index']}", e["error"]) for e in result["errors"][:5]),
+    ]
+    output.emit(result, f"sweep {config.name} ({cfg.job}, {backend})", rows)
+    if len(failed):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``ibkit`` console script."""
+    app(prog_name="ibkit")
+
+
+if __name__ == "__main__":
+    main()

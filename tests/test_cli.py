@@ -1,0 +1,310 @@
+"""Tests of the ``ibkit`` command, through typer's CliRunner and as a subprocess.
+
+Truth comes from outside the command: I(X;Y) and H(Y) of the input tables computed
+here with numpy, the closed-form MI of correlated Gaussians, file signatures of the
+figures, and the tables the command writes read back with pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
+pytest.importorskip("typer")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from ibkit._io import read_joint  # noqa: E402
+from ibkit.cli import app  # noqa: E402
+
+#: A noisy joint of counts (Y not a function of X).
+COUNTS = np.array([[30.0, 5.0], [5.0, 30.0], [15.0, 15.0]])
+
+
+def mi_and_hy(counts: np.ndarray) -> tuple[float, float]:
+    """I(X;Y) and H(Y) in bits, straight from the definition."""
+    p = counts / counts.sum()
+    px, py = p.sum(1, keepdims=True), p.sum(0, keepdims=True)
+    nz = p > 0
+    mi = float(np.sum(p[nz] * np.log2(p[nz] / (px @ py)[nz])))
+    return mi, float(-np.sum(py * np.log2(py)))
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def run_json(*args: str) -> dict:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def samples_csv(tmp_path):
+    """Correlated Gaussians (rho = 0.8 between a and b) and a text label column."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(2000)
+    b = 0.8 * a + 0.6 * rng.standard_normal(2000)
+    label = np.where(a > 0, "pos", "neg")
+    path = tmp_path / "samples.csv"
+    pd.DataFrame({"a": a, "b": b, "noise": rng.standard_normal(2000), "label": label}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+# --------------------------------------------------------------------------- curve
+
+
+@pytest.mark.parametrize("layout", ["plain", "header_index", "pandas", "npz", "npz_one"])
+def test_joint_tables_are_read_with_or_without_header_and_index(tmp_path, layout):
+    path = tmp_path / ("t.npz" if layout.startswith("npz") else "t.csv")
+    if layout == "plain":
+        np.savetxt(path, COUNTS, delimiter=",")
+    elif layout == "header_index":
+        path.write_text("x,y=0,y=1\nfirst,30,5\nsecond,5,30\nthird,15,15\n")
+    elif layout == "pandas":  # blank top-left cell, numeric header and index
+        pd.DataFrame(COUNTS).to_csv(path)
+    elif layout == "npz":
+        np.savez(path, counts=COUNTS, other=np.ones(3))
+    else:
+        np.savez(path, COUNTS)
+    np.testing.assert_array_equal(read_joint(path), COUNTS)
+
+
+def test_curve_writes_figures_and_table(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,y=0,y=1\nfirst,30,5\nsecond,5,30\nthird,15,15\n")
+    out = tmp_path / "out"
+    summary = run_json("curve", path, "--out", out)
+
+    mi, hy = mi_and_hy(COUNTS)
+    assert summary["i_xy"] == pytest.approx(mi, rel=1e-9)
+    assert summary["h_y"] == pytest.approx(hy, rel=1e-9)
+    assert summary["units"] == "bits" and summary["n_unconverged"] >= 0
+    assert len(summary["critical_betas"]) >= 1 and all(b > 1 for b in summary["critical_betas"])
+    assert (out / "ib_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "ib_curve.pdf").read_bytes()[:5] == b"%PDF-"
+    assert summary["files"] == [str(out / f"ib_curve.{e}") for e in ("png", "pdf", "csv")]
+    table = pd.read_csv(out / "ib_curve.csv")
+    assert len(table) == summary["n_solutions"]
+    assert (table["i_ty"] <= mi + 1e-9).all() and (table["i_ty"] <= table["i_xt"] + 1e-9).all()
+
+
+def test_curve_of_paired_labels_is_the_empirical_joint(tmp_path):
+    pairs = [("a", "u")] * 3 + [("a", "v")] + [("b", "v")] * 2 + [("c", "u")] * 2
+    path = tmp_path / "labels.csv"
+    pd.DataFrame(pairs, columns=["x", "y"]).to_csv(path, index=False)
+    summary = run_json("curve", path, "--labels", "--units", "nats", "--out", tmp_path)
+    mi_bits, _ = mi_and_hy(np.array([[3.0, 1.0], [0.0, 2.0], [2.0, 0.0]]))
+    assert summary["units"] == "nats"
+    assert summary["i_xy"] == pytest.approx(mi_bits * np.log(2), rel=1e-9)
+
+
+def test_curve_prints_a_summary_table(tmp_path):
+    path = tmp_path / "t.csv"
+    np.savetxt(path, COUNTS, delimiter=",")
+    result = invoke("curve", path, "--out", tmp_path)
+    assert result.exit_code == 0
+    assert "IB curve of t.csv (3 x 2)" in result.stdout
+    assert f"{mi_and_hy(COUNTS)[0]:.4g}" in result.stdout
+
+
+# --------------------------------------------------------------------------- estimate
+
+
+def test_estimate_two_sets_of_columns(samples_csv, tmp_path):
+    result = run_json(
+        "estimate", samples_csv, "--x", "a", "--y", "b,noise", "--method", "gaussian",
+        "--out", tmp_path,
+    )  # fmt: skip
+    truth = -0.5 * np.log2(1 - 0.8**2)
+    assert result["value"] == pytest.approx(truth, abs=0.06)
+    assert result["n_samples"] == 2000 and result["method"] == "gaussian"
+    assert json.loads((tmp_path / "estimate.json").read_text())["value"] == result["value"]
+
+
+def test_estimate_passes_parameters_and_reads_text_labels(samples_csv):
+    result = run_json(
+        "estimate", samples_csv, "--x", "0", "--y", "label", "--method", "ksg",
+        "--param", "k=5", "--units", "nats",
+    )  # fmt: skip
+    assert result["params"]["k"] == 5 and result["units"] == "nats"
+    # Y is the sign of X: I(X;Y) = H(Y) = log 2 nats for a balanced sign
+    assert result["value"] == pytest.approx(np.log(2), abs=0.1)
+
+
+def test_quiet_prints_nothing(samples_csv):
+    result = invoke("estimate", samples_csv, "--x", "a", "--y", "b", "--quiet")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    shown = invoke("estimate", samples_csv, "--x", "a", "--y", "b")
+    assert "ksg estimate of I(a; b)" in shown.stdout
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_writes_the_report_and_results(tmp_path):
+    out = tmp_path / "demo"
+    summary = run_json("demo", "--out", out)
+    html = (out / "report.html").read_text()
+    assert summary["report"] == str(out / "report.html")
+    assert html.count('<img alt="IB curves of the 12-bit task, figure 1"') == 1
+    assert "data:image/png;base64," in html and "<script" not in html
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["task"]) == {"12bit", "12bit_noise0.05", "12bit_noise0.1"}
+    assert "12bit_noise0.05" in html  # the summary table of the tasks
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def write_config(tmp_path, grid: str, name: str = "s.toml") -> str:
+    path = tmp_path / name
+    path.write_text(
+        f'job = "estimate"\nseed = 1\n[grid]\n{grid}\n[fixed]\ndata = "gaussian"\nn_samples = 300\n'
+    )
+    return path
+
+
+def test_sweep_writes_the_table_and_resumes(tmp_path):
+    config = write_config(tmp_path, 'rho = [0.3, 0.9]\nmethod = ["gaussian", "ksg"]')
+    out = tmp_path / "out"
+    summary = run_json("sweep", config, "--out", out, "--backend", "processes", "--n-jobs", "2")
+    assert summary["jobs"] == 4 and summary["failed"] == 0 and summary["errors"] == []
+    table = pd.read_csv(out / "s.csv")
+    assert table["method"].tolist() == ["gaussian", "ksg"] * 2
+    before = (out / "s.csv").read_bytes()
+    again = run_json("sweep", config, "--out", out)  # serial this time, all jobs resumed
+    assert again["rows"] == 4 and (out / "s.csv").read_bytes() == before
+    other_seed = run_json("sweep", config, "--out", tmp_path / "o2", "--seed", "2")
+    assert other_seed["failed"] == 0
+    assert (tmp_path / "o2" / "s.csv").read_bytes() != before
+
+
+def test_sweep_reports_failed_jobs_with_status_1(tmp_path):
+    config = write_config(tmp_path, 'rho = [0.5, 1.5]\nmethod = ["gaussian"]')
+    result = invoke("sweep", config, "--out", tmp_path, "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == 1 and summary["errors"][0]["job_index"] == 1
+    assert "rho" in summary["errors"][0]["error"]
+
+
+def interrupting_job(*, random_state, value):
+    """A job named by import path in a config; the third one acts as Ctrl-C."""
+    if value == 2:
+        raise KeyboardInterrupt
+    return [{"twice": 2 * value}]
+
+
+def test_sweep_interrupted_says_how_to_resume(tmp_path):
+    config = tmp_path / "stop.toml"
+    config.write_text(f'job = "{__name__}:interrupting_job"\n[grid]\nvalue = [0, 1, 2, 3]\n')
+    result = invoke("sweep", config, "--out", tmp_path)
+    assert result.exit_code == 130
+    assert result.stderr == (
+        f"ibkit sweep: interrupted; run it again to resume from {tmp_path / 'stop.csv'}\n"
+    )
+    assert pd.read_csv(tmp_path / "stop.csv")["twice"].tolist() == [0, 2]
+
+
+# --------------------------------------------------------------------------- user errors
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    (tmp_path / "bad.csv").write_text("x,y0,y1\na,3,oops\n")
+    (tmp_path / "three.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "ok.csv").write_text("a,b\n1,2\n3,4\n5,7\n")
+    (tmp_path / "table.txt").write_text("1,2\n")
+    (tmp_path / "bad.toml").write_text('job = "estimate"\n[grid]\nrho = 0.5\n')
+    (tmp_path / "nojob.toml").write_text('job = "nope"\n[grid]\nrho = [0.5]\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["curve", "{d}/missing.csv"], "ibkit curve: error: {d}/missing.csv: no such file"),
+        (["curve", "{d}/bad.csv"], "line 2, column 3: 'oops' is not a number"),
+        (["curve", "{d}/table.txt"], "expected a .csv or .npz file"),
+        (["curve", "{d}/three.csv", "--labels"], "expected two columns (x label, y label)"),
+        (["curve", "{d}/ok.csv", "--units", "dits"], "units must be 'bits' or 'nats'"),
+        (["curve", "{d}/ok.csv", "--alpha", "x"], "Invalid value for '--alpha'"),
+        (["curve"], "ibkit curve: error: Missing argument 'file'"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--method", "magic"],
+         "unknown method 'magic'; choose one of: binning"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--param", "kk=3"],
+         "method 'ksg' takes the parameters k,"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--param", "k"],
+         "--param expects NAME=VALUE"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "zz"], "no column 'zz'; columns are: a, b"),
+        (["estimate", "{d}/ok.csv", "--x", "a,", "--y", "b"], "comma-separated column names"),
+        (["sweep", "{d}/bad.toml"], "grid parameter 'rho' must be a non-empty list"),
+        (["sweep", "{d}/nojob.toml"], "unknown job 'nope'; choose one of: curve, estimate"),
+        (["sweep", "{d}/bad.toml", "--backend", "spark"], "'rho' must be a non-empty list"),
+        (["sweep", "{d}/missing.toml"], "ibkit sweep: error: {d}/missing.toml: no such file"),
+        (["frobnicate"], "ibkit: error: No such command 'frobnicate'"),
+    ],
+)  # fmt: skip
+def test_user_errors_give_one_line_and_status_2(bad_inputs, args, expected):
+    result = invoke(*(a.format(d=bad_inputs) for a in args))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ibkit") and ": error: " in lines[0]
+    assert expected.format(d=bad_inputs) in lines[0]
+
+
+def test_version_and_help():
+    from ibkit import __version__
+
+    assert invoke("--version").stdout == f"ibkit {__version__}\n"
+    shown = invoke("--help").stdout
+    assert all(command in shown for command in ("curve", "estimate", "demo", "sweep"))
+
+
+def test_sweep_rejects_a_bad_backend(tmp_path):
+    config = write_config(tmp_path, 'rho = [0.5]\nmethod = ["gaussian"]')
+    result = invoke("sweep", config, "--backend", "spark", "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "backend must be one of serial, processes, dask; got 'spark'" in result.stderr
+
+
+# --------------------------------------------------------------------------- subprocess
+
+
+def run_module(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ibkit.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_module_entry_point_runs_a_command(samples_csv):
+    proc = run_module(
+        "estimate", samples_csv.name, "--x", "a", "--y", "b", "--method", "gaussian", "--json",
+        cwd=samples_csv.parent,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["value"] == pytest.approx(-0.5 * np.log2(1 - 0.8**2), abs=0.06)
+
+
+def test_module_entry_point_user_error_has_no_traceback(tmp_path):
+    (tmp_path / "bad.csv").write_text("1,2\n3,-\n")
+    proc = run_module("curve", "bad.csv", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == "ibkit curve: error: bad.csv: line 2, column 2: '-' is not a number\n"
+    assert proc.stdout == ""

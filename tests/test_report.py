@@ -1,0 +1,291 @@
+"""Tests of the HTML report (:mod:`ibkit.report`), checked in a real headless browser.
+
+The browser is Debian's Chromium, driven over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``: JSON messages ending in a NUL byte, read by the browser
+on fd 3 and written on fd 4). The page must load with no console message of level
+error (a blocked remote file, a broken image or a script error would log one) and
+every image must be decoded (``naturalWidth > 0``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+pd = pytest.importorskip("pandas")
+
+from matplotlib.figure import Figure  # noqa: E402
+
+from ibkit.report import REPORT_NAME, Section, build_report  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
+)
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    """A red RGB PNG of the given size, encoded here with zlib (no imaging library)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\0" + b"\xff\x00\x00" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG_3X2 = png_bytes(3, 2)
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+    '<rect width="40" height="20" fill="teal"/></svg>'
+)
+
+
+# --------------------------------------------------------------------------- browser
+
+
+class DevTools:
+    """A headless Chromium and its DevTools protocol over a pair of pipes."""
+
+    def __init__(self, tmp: Path) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def remap() -> None:  # the browser reads commands on fd 3 and answers on fd 4
+            os.dup2(to_browser_r, 3)
+            os.dup2(from_browser_w, 4)
+
+        self.proc = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp / 'profile'}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=remap,
+            pass_fds=(3, 4),  # kept open after remap (other descriptors are closed)
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        """Send a command and wait for its answer (events meanwhile are kept)."""
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._next(timeout=30)
+            if reply.get("id") == self._id:
+                assert "error" not in reply, reply
+                return reply["result"]
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 30) -> dict:
+        """Wait for an event ``method`` (or find it among those received)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events:
+                if event.get("method") == method:
+                    return event
+            self.events.append(self._next(timeout=deadline - time.monotonic()))
+
+    def _next(self, timeout: float) -> dict:
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._from_browser], [], [], max(timeout, 0))
+            if not ready:
+                raise TimeoutError("no answer from Chromium")
+            chunk = os.read(self._from_browser, 1 << 16)
+            if not chunk:
+                raise RuntimeError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+            self.proc.wait(timeout=30)
+        except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            os.close(self._to_browser)
+            os.close(self._from_browser)
+
+
+def open_in_browser(page: Path, tmp: Path) -> tuple[list[dict], list[str]]:
+    """Load ``page``; return its images ``[{complete, width}]`` and console errors."""
+    browser = DevTools(tmp)
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=session)
+        browser.send("Page.navigate", {"url": page.as_uri()}, session=session)
+        browser.wait_for("Page.loadEventFired")
+        images = browser.send(
+            "Runtime.evaluate",
+            {
+                "expression": "JSON.stringify(Array.from(document.images, "
+                "i => ({complete: i.complete, width: i.naturalWidth})))",
+                "returnByValue": True,
+            },
+            session=session,
+        )["result"]["value"]
+        browser.send("Runtime.evaluate", {"expression": "1"}, session=session)  # flush logs
+        errors = [
+            e["params"]["entry"]["text"]
+            for e in browser.events
+            if e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"
+        ] + [
+            json.dumps(e["params"])
+            for e in browser.events
+            if e.get("method") == "Runtime.exceptionThrown"
+            or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+        ]
+        return json.loads(images), errors
+    finally:
+        browser.close()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def sections(tmp_path):
+    fig = Figure(figsize=(3, 2))
+    fig.subplots().plot([0, 1, 2], [0, 1, 0.5])
+    png = tmp_path / "small.png"
+    png.write_bytes(PNG_3X2)
+    svg = tmp_path / "box.svg"
+    svg.write_text(SVG)
+    table = pd.DataFrame({"beta": [1.0, 2.5], "i_xt": [0.0, 0.12345678], "task": ["a<b", "c"]})
+    return [
+        Section("First & figures", "A matplotlib figure and a PNG file.", figures=[fig, png]),
+        Section("Second", "An SVG file and a table.", figures=[svg], tables=[table]),
+    ]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@needs_chromium
+def test_report_renders_in_a_headless_browser(sections, tmp_path):
+    page = build_report(sections, tmp_path / "out", title="Test <report>")
+    images, errors = open_in_browser(page, tmp_path)
+    assert errors == []
+    assert len(images) == 3
+    assert all(i["complete"] and i["width"] > 0 for i in images), images
+    assert [i["width"] for i in images][1:] == [3, 40]  # the PNG file, then the SVG
+
+
+@needs_chromium
+def test_browser_check_sees_a_broken_image(sections, tmp_path):
+    """The check itself can fail: a corrupted image is reported as not rendered."""
+    page = build_report(sections, tmp_path / "out", title="Broken")
+    text = page.read_text()
+    b64 = base64.b64encode(PNG_3X2).decode()
+    page.write_text(text.replace(b64, b64[:20] + "AAAA" + b64[24:]))
+    images, _ = open_in_browser(page, tmp_path)
+    assert sorted(i["width"] for i in images)[0] == 0
+
+
+@needs_chromium
+def test_browser_check_sees_a_remote_file(sections, tmp_path):
+    """A remote resource is blocked by the report's security policy and logged as an error."""
+    page = build_report(sections, tmp_path / "out", title="Remote")
+    page.write_text(
+        page.read_text().replace("</body>", '<img src="https://example.invalid/x.png"></body>')
+    )
+    _, errors = open_in_browser(page, tmp_path)
+    assert any("Content Security Policy" in e for e in errors), errors
+
+
+def test_report_is_self_contained(sections, tmp_path):
+    page = build_report(sections, tmp_path, title="Test <report>")
+    assert page == tmp_path / REPORT_NAME
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and "http://" not in text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+    assert "https://" not in text and "@import" not in text and "url(" not in text
+    assert text.count('src="data:image/png;base64,') == 2
+    assert text.count('src="data:image/svg+xml;base64,') == 1
+    # titles and cells are escaped; the TOC links to every section
+    assert "<title>Test &lt;report&gt;</title>" in text
+    assert "a&lt;b" in text and "First &amp; figures" in text
+    assert '<a href="#first-figures">' in text and '<section id="first-figures">' in text
+    # the PNG file is embedded byte for byte
+    assert base64.b64encode(PNG_3X2).decode() in text
+
+
+def test_report_table_is_cut_to_max_rows(tmp_path):
+    table = pd.DataFrame({"k": range(50)})
+    text = build_report(
+        [Section("T", "Rows.", tables=[table])], tmp_path, title="t", max_rows=5
+    ).read_text()
+    assert text.count("<tr") == 1 + 5  # header and five rows
+    assert "First 5 of 50 rows." in text
+
+
+def test_report_sections_with_the_same_title_get_distinct_anchors(tmp_path):
+    text = build_report(
+        [Section("Same", "One."), Section("Same", "Two.")], tmp_path, title="t"
+    ).read_text()
+    assert 'id="same"' in text and 'id="same-2"' in text
+
+
+@pytest.mark.parametrize(
+    ("section", "error", "match"),
+    [
+        (Section("S", "t", figures=["missing.png"]), FileNotFoundError, "missing.png"),
+        (Section("S", "t", figures=["notes.txt"]), ValueError, "figures must be"),
+        (Section("S", "t", figures=[42]), ValueError, "got int"),
+        (Section("S", "t", tables=[[1, 2]]), ValueError, "DataFrame; got list"),
+    ],
+)
+def test_report_rejects_bad_sections(tmp_path, section, error, match):
+    with pytest.raises(error, match=match):
+        build_report([section], tmp_path, title="t")
+
+
+def test_report_needs_sections(tmp_path):
+    with pytest.raises(ValueError, match="non-empty list"):
+        build_report([], tmp_path, title="t")
+    with pytest.raises(ValueError, match="non-empty list"):
+        build_report(["text"], tmp_path, title="t")
