@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from ibkit.estimators._base import available_methods, estimate_mi
-from ibkit.estimators.binning import BinningEstimator, PluginEstimator
+from ibkit.estimators.binning import BinningEstimator, PluginEstimator, _symbols
 from ibkit.measures import mutual_information
 
 TABLE = np.array([[12, 3, 0, 5], [1, 20, 4, 0], [6, 0, 9, 15]])
@@ -198,3 +198,33 @@ def test_bad_samples(est):
         est.estimate(x, np.zeros(10))
     with pytest.raises(ValueError, match="at least 2 samples"):
         est.estimate(np.zeros(1), np.zeros(1))
+
+
+def test_distinct_rows_are_found_exactly_whether_packed_or_compared_as_bytes():
+    """Row codes are exact: the symbols of a table equal those of its rows as tuples."""
+    rng = np.random.default_rng(5)
+    small = rng.integers(-3, 4, size=(500, 6))  # packs into one int64 key
+    huge = small * (2**40)  # ranges multiply past 2**62: compared as raw bytes
+    floats = rng.standard_normal((500, 3)).round(1)
+    for arr in (small, huge, floats):
+        rows = [tuple(r) for r in arr]
+        symbols = _symbols(arr)
+        assert sorted(set(symbols)) == list(range(len(set(rows))))  # codes 0..k-1
+        symbol_of = dict(zip(rows, symbols, strict=True))  # same row -> same symbol
+        assert all(symbol_of[row] == s for row, s in zip(rows, symbols, strict=True))
+
+
+@pytest.mark.parametrize(
+    "params", [{"n_bins": 30, "value_range": (-1.0, 1.0)}, {"bin_size": 0.07}, {"n_bins": 8}]
+)
+def test_plane_point_equals_two_estimates(params):
+    rng = np.random.default_rng(2)
+    t = np.tanh(rng.standard_normal((400, 4)) * 2)
+    x_labels, y_labels = np.arange(400) // 2, rng.integers(0, 3, 400)
+    est = BinningEstimator(**params)
+    i_xt, i_ty = est.plane_point(t, x_labels, y_labels, units="nats")
+    assert i_xt.value == pytest.approx(est.estimate(t, x_labels, units="nats").value, rel=1e-12)
+    assert i_ty.value == pytest.approx(est.estimate(t, y_labels, units="nats").value, rel=1e-12)
+    assert i_xt.value <= np.log(200) + 1e-12  # at most log of the number of inputs
+    with pytest.raises(ValueError, match="integer labels"):
+        est.plane_point(t, x_labels, rng.standard_normal(400))

@@ -141,9 +141,20 @@ class MIEstimator(abc.ABC):
             raise ValueError(
                 f"method {self.name!r} needs at least {self.min_samples} samples; got {samples.n}"
             )
-        value, lower, upper, std_error = self._estimate_nats(
-            samples, check_random_state(random_state)
-        )
+        nats = self._estimate_nats(samples, check_random_state(random_state))
+        return self._result(*nats, units, samples.n)
+
+    def _result(
+        self,
+        value: float,
+        lower: float | None,
+        upper: float | None,
+        std_error: float | None,
+        units: str,
+        n_samples: int,
+    ) -> MIEstimate:
+        """An :class:`MIEstimate` in ``units`` from values in nats."""
+        units = check_units(units)
 
         def conv(v: float | None) -> float | None:
             return None if v is None else float(from_nats(v, units))
@@ -156,7 +167,7 @@ class MIEstimator(abc.ABC):
             units=units,
             method=self.name,
             params=dict(self.params),
-            n_samples=samples.n,
+            n_samples=n_samples,
         )
 
     def plane_point(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ibkit._validation import check_int, check_positive
-from ibkit.estimators._base import MIEstimator, Samples, register
+from ibkit.estimators._base import MIEstimate, MIEstimator, Samples, prepare_samples, register
 from ibkit.measures import entropy_nats
 
 __all__ = ["BinningEstimator", "PluginEstimator"]
@@ -47,12 +47,32 @@ _STRATEGIES = ("uniform", "quantile")
 
 
 def _symbols(arr: np.ndarray) -> np.ndarray:
-    """Codes 0..k−1, one per distinct row of ``arr`` (a 1-D array is one column)."""
-    if arr.ndim == 1:
-        _, inv = np.unique(arr, return_inverse=True)
+    """Codes 0..k−1, one per distinct row of ``arr`` (a 1-D array is one column).
+
+    Rows of integer codes whose ranges multiply to less than 2**62 are first packed into
+    one int64 key (mixed radix), so a single 1-D sort finds the distinct rows; other rows
+    are compared as raw bytes. Both are exact.
+    """
+    arr = arr.reshape(arr.shape[0], -1)
+    if arr.shape[1] == 1:
+        keys = arr[:, 0]
+    elif np.issubdtype(arr.dtype, np.integer) and (packed := _packed_rows(arr)) is not None:
+        keys = packed
     else:
-        _, inv = np.unique(arr, axis=0, return_inverse=True)
+        row = np.ascontiguousarray(arr)
+        keys = row.view(np.dtype((np.void, row.dtype.itemsize * row.shape[1]))).ravel()
+    _, inv = np.unique(keys, return_inverse=True)
     return inv.reshape(-1).astype(np.int64)
+
+
+def _packed_rows(codes: np.ndarray) -> np.ndarray | None:
+    """One int64 per row, ``sum_j (c_j − min_j) · stride_j``; None if it could overflow."""
+    lo = codes.min(axis=0)
+    span = codes.max(axis=0) - lo + 1
+    if float(np.prod(span.astype(np.float64))) >= 2.0**62:
+        return None
+    strides = np.concatenate(([1], np.cumprod(span[:-1]))).astype(np.int64)
+    return (codes - lo) @ strides
 
 
 def _entropy_of_counts(counts: np.ndarray, n: int, miller_madow: bool) -> float:
@@ -195,6 +215,27 @@ class BinningEstimator(MIEstimator):
         a = _symbols(self._codes(samples.x))
         b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y))
         return _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"]), None, None, None
+
+    def plane_point(
+        self,
+        t: Any,
+        x_labels: Any,
+        y_labels: Any,
+        *,
+        units: str = "bits",
+        random_state: Any = None,
+    ) -> tuple[MIEstimate, MIEstimate]:
+        """(I(X;T), I(T;Y)) of a layer, binning ``t`` once for both (see the base class)."""
+        x_samples = prepare_samples(t, x_labels)
+        y_samples = prepare_samples(t, y_labels)
+        if not (x_samples.y_discrete and y_samples.y_discrete):
+            raise ValueError("x_labels and y_labels must be 1-D integer labels, one per row of t")
+        symbols = _symbols(self._codes(x_samples.x))
+        mm = self.params["miller_madow"]
+        return tuple(  # type: ignore[return-value]
+            self._result(_mi_of_symbols(symbols, s.y, mm), None, None, None, units, s.n)
+            for s in (x_samples, y_samples)
+        )
 
 
 @register
