@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ibkit.datasets import discrete_task, gaussian_task, independent_task
-from ibkit.estimators import get_estimator
-from ibkit.study.accuracy import estimator_accuracy, resolve_estimators, summarize_accuracy
+from ibkit.estimators import get_estimator, resolve_estimators
+from ibkit.study.accuracy import estimator_accuracy, summarize_accuracy
 
 
 def test_table_has_one_row_per_cell_and_the_truth_of_each_task():
@@ -59,12 +59,12 @@ def test_discrete_task_with_plugin_is_close_to_truth():
 def test_bad_specs_are_clear_errors():
     with pytest.raises(ValueError, match="unknown method"):
         resolve_estimators(["nope"])
-    with pytest.raises(ValueError, match="list or a mapping"):
-        resolve_estimators("ksg")
-    with pytest.raises(ValueError, match="expected a method name"):
+    with pytest.raises(ValueError, match="must be a method name, a"):
         resolve_estimators({"a": 3})
     with pytest.raises(ValueError, match="at least one"):
         resolve_estimators([])
+    with pytest.raises(ValueError, match="two estimators are labelled"):
+        resolve_estimators(["ksg", ("ksg")])
     with pytest.raises(ValueError, match="GroundTruthTask"):
         estimator_accuracy({"x": "not a task"}, ["ksg"])
     with pytest.raises(ValueError, match="lacks"):

@@ -21,6 +21,14 @@ from ibkit.estimators._base import (
     available_methods,
     estimate_mi,
     get_estimator,
+    resolve_estimators,
 )
 
-__all__ = ["MIEstimate", "MIEstimator", "available_methods", "estimate_mi", "get_estimator"]
+__all__ = [
+    "MIEstimate",
+    "MIEstimator",
+    "available_methods",
+    "estimate_mi",
+    "get_estimator",
+    "resolve_estimators",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -222,6 +223,54 @@ def get_estimator(method: str, **params: Any) -> MIEstimator:
             f"unknown method {method!r}; choose one of: {', '.join(available_methods())}"
         )
     return _REGISTRY[method](**params)
+
+
+def resolve_estimators(estimators: Any) -> dict[str, MIEstimator]:
+    """Label -> configured estimator, from names, (name, params) pairs, objects or a dict.
+
+    A name is configured with the method's own defaults and labelled by it; so is an
+    :class:`MIEstimator` object; a dict gives its own labels, and its values may also be
+    ``(name, params)`` pairs.
+
+    >>> sorted(resolve_estimators(["ksg", "gaussian"]))
+    ['gaussian', 'ksg']
+    >>> est = resolve_estimators({"kde σ²=0.1": ("kde", {"noise_variance": 0.1})})["kde σ²=0.1"]
+    >>> est.name, est.params["noise_variance"]
+    ('kde', 0.1)
+    """
+    if isinstance(estimators, (str, MIEstimator)):
+        estimators = [estimators]
+    if isinstance(estimators, Mapping):
+        items = list(estimators.items())
+    elif isinstance(estimators, Sequence):
+        items = [(e if isinstance(e, str) else getattr(e, "name", None), e) for e in estimators]
+    else:
+        raise ValueError(
+            "estimators must be a method name, an MIEstimator, a list of them or a dict "
+            f"label -> estimator; got {type(estimators).__name__}"
+        )
+    if not items:
+        raise ValueError("estimators is empty; pass at least one, e.g. ['binning', 'kde']")
+    resolved: dict[str, MIEstimator] = {}
+    for label, est in items:
+        if isinstance(est, str):
+            est = get_estimator(est)
+        elif isinstance(est, tuple) and len(est) == 2 and isinstance(est[1], Mapping):
+            est = get_estimator(est[0], **est[1])
+        if not isinstance(est, MIEstimator):
+            raise ValueError(
+                f"estimator {label!r} must be a method name, a (name, params) pair or an "
+                f"MIEstimator; got {est!r}"
+            )
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"estimator labels must be non-empty strings; got {label!r}")
+        if label in resolved:
+            raise ValueError(
+                f"two estimators are labelled {label!r}; pass a dict label -> estimator, "
+                "e.g. {'kde_1e-3': ('kde', {'noise_variance': 1e-3}), ...}"
+            )
+        resolved[label] = est
+    return resolved
 
 
 def estimate_mi(

@@ -7,7 +7,14 @@ import importlib
 from typing import Any
 
 #: public name -> submodule of ibkit.nn that defines it
-_EXPORTS: dict[str, str] = {}
+_EXPORTS: dict[str, str] = {
+    "InformationPlane": "plane",
+    "plane_points": "plane",
+    "GradientSNR": "gradients",
+    "gradient_snr": "gradients",
+    "EpochSchedule": "schedule",
+    "log_spaced_epochs": "schedule",
+}
 
 __all__ = sorted(_EXPORTS)
 

@@ -6,7 +6,7 @@
 - :mod:`ibkit.study.figures` — information planes, layer trajectories, gradient SNR.
 """
 
-from ibkit.study.accuracy import estimator_accuracy, resolve_estimators, summarize_accuracy
+from ibkit.study.accuracy import estimator_accuracy, summarize_accuracy
 from ibkit.study.metrics import METRICS, RUN_COLUMNS, compression_metrics, summarize_compression
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "RUN_COLUMNS",
     "compression_metrics",
     "estimator_accuracy",
-    "resolve_estimators",
     "summarize_accuracy",
     "summarize_compression",
 ]

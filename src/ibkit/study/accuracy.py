@@ -23,49 +23,14 @@ import numpy as np
 
 from ibkit._validation import check_int, check_units, pandas_module
 from ibkit.datasets.ground_truth import GroundTruthTask
-from ibkit.estimators._base import MIEstimator, get_estimator
+from ibkit.estimators._base import MIEstimator, resolve_estimators
 
-__all__ = ["estimator_accuracy", "resolve_estimators", "summarize_accuracy"]
-
-#: An estimator given by name, by (name, params), or configured.
-EstimatorSpec = str | tuple[str, Mapping[str, Any]] | MIEstimator
-
-
-def resolve_estimators(spec: Mapping[str, EstimatorSpec] | Iterable[str]) -> dict[str, MIEstimator]:
-    """Labelled, configured estimators from names, (name, params) pairs or objects.
-
-    A list of names labels each estimator by its name; a mapping keeps its labels.
-
-    >>> sorted(resolve_estimators(["ksg", "gaussian"]))
-    ['gaussian', 'ksg']
-    >>> est = resolve_estimators({"kde σ²=0.1": ("kde", {"noise_variance": 0.1})})["kde σ²=0.1"]
-    >>> est.name, est.params["noise_variance"]
-    ('kde', 0.1)
-    """
-    if isinstance(spec, str):
-        raise ValueError(f"estimators must be a list or a mapping of them; got the string {spec!r}")
-    items = spec.items() if isinstance(spec, Mapping) else ((name, name) for name in spec)
-    out: dict[str, MIEstimator] = {}
-    for label, item in items:
-        if isinstance(item, MIEstimator):
-            out[str(label)] = item
-        elif isinstance(item, str):
-            out[str(label)] = get_estimator(item)
-        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping):
-            out[str(label)] = get_estimator(item[0], **item[1])
-        else:
-            raise ValueError(
-                f"estimator {label!r}: expected a method name, a (name, params) pair or an "
-                f"MIEstimator; got {item!r}"
-            )
-    if not out:
-        raise ValueError("no estimators given; name at least one, e.g. ['ksg']")
-    return out
+__all__ = ["estimator_accuracy", "summarize_accuracy"]
 
 
 def estimator_accuracy(
     tasks: Mapping[str, GroundTruthTask],
-    estimators: Mapping[str, EstimatorSpec] | Iterable[str],
+    estimators: Any,
     *,
     n: Iterable[int] = (1000,),
     seeds: Iterable[int] = (0, 1, 2),
@@ -78,6 +43,7 @@ def estimator_accuracy(
     ----------
     tasks : mapping of label -> GroundTruthTask
     estimators : list of names, or mapping of label -> name, (name, params) or MIEstimator
+        (see :func:`ibkit.estimators.resolve_estimators`)
     n, seeds : iterables of int
         Sample sizes, and seeds (each seed draws its own sample and seeds the estimator).
     units : {"bits", "nats"}

@@ -1,0 +1,712 @@
+r"""The information plane of a network while it trains.
+
+Every hidden layer :math:`T` of a network, evaluated on a fixed probe set
+:math:`\{(x_i, y_i)\}_{i=1}^n` with :math:`X` uniform over the probe inputs, is one
+point :math:`(I(X;T), I(T;Y))` of the information plane (Shwartz-Ziv & Tishby 2017).
+For a deterministic network both coordinates are the values of an estimator: binning
+the activations (Shwartz-Ziv & Tishby used 30 bins on :math:`[-1, 1]` for tanh), or the
+Kolchinsky–Tracey KDE bounds for the layer with Gaussian noise added (Saxe et al.
+2018). Along a chain :math:`Y - X - T_1 - T_2` the data-processing inequality gives
+:math:`I(T_2;Y) \le I(T_1;Y) \le I(X;Y)` for the true quantities.
+
+:class:`InformationPlane` attaches forward hooks to any :class:`torch.nn.Module`, runs
+the probe through the model at the epochs a schedule picks, and appends one row per
+layer, estimator (and ensemble member) to a tidy table, optionally streamed to a CSV
+file that an interrupted run resumes from. :func:`plane_points` is the same computation
+on activations the caller already has.
+
+References
+----------
+R. Shwartz-Ziv and N. Tishby, "Opening the black box of deep neural networks via
+information", arXiv:1703.00810, 2017.
+
+A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR 2018.
+
+A. Kolchinsky and B. D. Tracey, "Estimating mixture entropy with pairwise distances",
+Entropy 19(7):361, 2017.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ibkit._validation import check_array, check_int, check_random_state, check_units
+from ibkit.estimators import MIEstimator, resolve_estimators
+from ibkit.nn.gradients import GradientSNR, ensemble_size, member_seeds
+from ibkit.nn.mlp import output_kind, output_probabilities
+from ibkit.nn.schedule import EpochSchedule
+
+__all__ = ["ACTIVATION_TYPES", "InformationPlane", "plane_points"]
+
+#: Module types recorded by default (``layers=None``), in module order.
+ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (
+    nn.Tanh,
+    nn.ReLU,
+    nn.Sigmoid,
+    nn.Softsign,
+    nn.Softplus,
+    nn.Hardtanh,  # includes ReLU6
+    nn.ELU,
+    nn.CELU,
+    nn.SELU,
+    nn.GELU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.RReLU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Hardsigmoid,
+    nn.Hardswish,
+    nn.LogSigmoid,
+    nn.Tanhshrink,
+    nn.Identity,
+)
+
+#: The columns every row has, in order; label columns and metrics follow.
+COLUMNS = (
+    "run",
+    "seed",
+    "member",
+    "epoch",
+    "layer",
+    "layer_index",
+    "is_output",
+    "width",
+    "estimator",
+    "i_xt",
+    "i_ty",
+    "i_xt_lower",
+    "i_xt_upper",
+    "i_ty_lower",
+    "i_ty_upper",
+    "units",
+)
+_POINT_COLUMNS = COLUMNS[COLUMNS.index("layer") :]
+_TEXT_COLUMNS = ("run", "layer", "estimator", "units")
+_OUTPUTS = ("softmax", "logits", None)
+
+
+def _input_labels(x: np.ndarray) -> np.ndarray:
+    """One integer per row naming its distinct input (equal rows share a label)."""
+    _, inverse = np.unique(x.reshape(x.shape[0], -1), axis=0, return_inverse=True)
+    return inverse.reshape(-1)
+
+
+def _check_labels(y: Any, n: int, name: str) -> np.ndarray:
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    y = np.asarray(y)
+    if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
+        raise ValueError(
+            f"{name} must be 1-D integer class labels; got dtype {y.dtype} and shape "
+            f"{y.shape} (for one-hot rows pass y.argmax(1); for floats pass y.astype(int))"
+        )
+    if y.shape[0] != n:
+        raise ValueError(f"{name} has {y.shape[0]} labels but the probe has {n} rows")
+    return y
+
+
+def _points(
+    activations: Mapping[str, np.ndarray],
+    x_labels: np.ndarray,
+    y_labels: np.ndarray,
+    estimators: Mapping[str, MIEstimator],
+    units: str,
+    rng: np.random.Generator,
+    output_layer: str | None = None,
+) -> pd.DataFrame:
+    """One row per layer and estimator, columns ``_POINT_COLUMNS`` (NaN for no bound)."""
+    rows = []
+    for index, (layer, t) in enumerate(activations.items()):
+        for label, est in estimators.items():
+            xt, ty = est.plane_point(t, x_labels, y_labels, units=units, random_state=rng)
+            bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
+            is_output = layer == output_layer
+            rows.append(
+                (layer, index, is_output, t.shape[1], label, xt.value, ty.value, *bounds, units)
+            )
+    return pd.DataFrame(rows, columns=list(_POINT_COLUMNS))
+
+
+def plane_points(
+    activations: Mapping[str, Any],
+    y: Any,
+    *,
+    x: Any = None,
+    estimators: Any = ("binning", "kde"),
+    units: str = "bits",
+    random_state: Any = 0,
+) -> pd.DataFrame:
+    r"""Information-plane coordinates of layers whose activations are already computed.
+
+    Parameters
+    ----------
+    activations : mapping of str to array_like
+        Layer name -> activations on the probe, shape (n, ...) (flattened per row).
+    y : array_like of int, shape (n,)
+        Class labels of the probe rows.
+    x : array_like, shape (n, ...), optional
+        The probe inputs; equal rows count as one input value of :math:`X`. Default:
+        all rows distinct.
+    estimators : name, MIEstimator, list of them, or dict label -> either
+        See :class:`InformationPlane`.
+    units : {"bits", "nats"}
+    random_state : None, int or numpy.random.Generator
+        For estimators that draw random numbers; the layers use it in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``layer, layer_index, is_output (False), width, estimator, i_xt, i_ty,
+        i_xt_lower, i_xt_upper, i_ty_lower, i_ty_upper, units`` (bounds NaN where the
+        estimator gives none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.repeat(np.eye(4), 2, axis=0)  # 8 distinct inputs, 4 distinct codes
+    >>> df = plane_points({"t": t}, np.array([0, 0, 0, 0, 1, 1, 1, 1]), estimators="binning")
+    >>> # H(T) = 2 bits and I(T;Y) = H(Y) = 1 bit
+    >>> round(float(df.i_xt[0]), 9), round(float(df.i_ty[0]), 9)
+    (2.0, 1.0)
+    """
+    units = check_units(units)
+    if not isinstance(activations, Mapping) or not activations:
+        raise ValueError("activations must be a non-empty dict layer name -> (n, ...) array")
+    acts = {}
+    for name, a in activations.items():
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+        a = np.atleast_1d(check_array(a, f"activations[{name!r}]"))
+        acts[name] = a.reshape(a.shape[0], -1)
+    n = next(iter(acts.values())).shape[0]
+    uneven = {name: a.shape[0] for name, a in acts.items() if a.shape[0] != n}
+    if uneven:
+        raise ValueError(f"every layer needs the same {n} probe rows; got row counts {uneven}")
+    y_labels = _check_labels(y, n, "y")
+    if x is None:
+        x_labels = np.arange(n)
+    else:
+        x_arr = np.asarray(x)
+        if x_arr.ndim == 0 or x_arr.shape[0] != n:
+            raise ValueError(f"x must have one row per probe row ({n}); got shape {x_arr.shape}")
+        x_labels = _input_labels(x_arr)
+    rng = check_random_state(random_state)
+    return _points(acts, x_labels, y_labels, resolve_estimators(estimators), units, rng)
+
+
+class _CsvTable:
+    """A table kept in memory and mirrored to a CSV file, one flushed append per update.
+
+    A later update with new columns rewrites the file (atomically, through a temporary
+    file) with the widened header; otherwise rows are appended under the existing one.
+    """
+
+    def __init__(self, path: Path | None, text_columns: Sequence[str]) -> None:
+        self.path = path
+        self.text_columns = tuple(text_columns)
+        self.frame: pd.DataFrame | None = None
+        if path is not None and path.exists() and path.stat().st_size > 0:
+            self.frame = pd.read_csv(
+                path,
+                dtype=dict.fromkeys(self.text_columns, str),
+                keep_default_na=False,
+                na_values=[""],
+            )
+
+    def append(self, rows: pd.DataFrame) -> None:
+        old_columns = None if self.frame is None else list(self.frame.columns)
+        self.frame = (
+            rows if self.frame is None else pd.concat([self.frame, rows], ignore_index=True)
+        )
+        if self.path is None:
+            return
+        if old_columns is None:
+            self.frame.to_csv(self.path, index=False)
+        elif list(self.frame.columns) == old_columns:
+            rows.reindex(columns=old_columns).to_csv(self.path, mode="a", header=False, index=False)
+        else:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            self.frame.to_csv(tmp, index=False)
+            os.replace(tmp, self.path)
+
+
+class InformationPlane:
+    r"""Record the information plane of any PyTorch model during training.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network. If it has an integer attribute ``n_members`` (an ensemble such as
+        :class:`~ibkit.nn.ensemble.EnsembleMLP`), activations have shape (S, n, ...) and
+        every member gets its own rows, with ``seed`` from ``model.seeds``.
+    x_probe : array_like or torch.Tensor, shape (n, ...)
+        Inputs on which the layers are evaluated (often the whole 12-bit input set);
+        rows are samples. Equal rows count as one input value of :math:`X`.
+    y_probe : array_like of int, shape (n,)
+        Their class labels.
+    estimators : name, MIEstimator, list of them, or dict label -> name or MIEstimator
+        Each one gives its own rows; its label goes in the ``estimator`` column and its
+        parameters in :attr:`estimator_params`. Names use the estimator's defaults:
+        ``"binning"`` is 30 bins spanning each layer's values at that epoch (for the
+        fixed :math:`[-1, 1]` grid of the tanh study pass
+        ``{"binning": get_estimator("binning", value_range=(-1, 1))}``), ``"kde"`` the
+        KDE bounds with noise variance :math:`\sigma^2 = 10^{-3}`.
+    layers : sequence of str, optional
+        Qualified module names (as in ``model.named_modules()``) whose outputs are
+        recorded. Default: every activation module (:data:`ACTIVATION_TYPES`) that runs
+        in the forward pass. Layers are indexed in the order they run.
+    output : {"softmax", "logits", None}
+        How the model's output is recorded as the layer ``"output"`` (``is_output`` is
+        True): class probabilities (softmax, or sigmoid for one output unit, as
+        :func:`~ibkit.nn.mlp.output_probabilities`), the raw output, or not at all.
+    schedule : None, "log", iterable of int, callable or EpochSchedule
+        Which epochs :meth:`record` records (see :class:`~ibkit.nn.schedule.EpochSchedule`);
+        ``None`` records every epoch.
+    n_epochs : int, optional
+        Number of training epochs (needed by ``"log"``; bounds the epoch numbers).
+    n_points : int, default 200
+        Epochs of the ``"log"`` schedule.
+    units : {"bits", "nats"}
+    batch_size : int, optional
+        Probe rows per forward pass (default: the whole probe at once).
+    track_gradients : bool
+        Also collect the gradient signal-to-noise ratio of every weight matrix
+        (:class:`~ibkit.nn.gradients.GradientSNR`) between calls of :meth:`record`, into
+        :attr:`gradients`.
+    path : str or Path, optional
+        CSV file the rows are appended to (flushed at every record). If it exists, its
+        rows are loaded and epochs already recorded for this ``run``, ``labels`` and
+        seed(s) are skipped, so a rerun of an interrupted script resumes. With
+        ``track_gradients`` the gradient rows go to ``<stem>_gradients<suffix>`` beside it.
+    run : str
+        Value of the ``run`` column.
+    seed : int, optional
+        Value of the ``seed`` column for a plain model (ensembles use ``model.seeds``).
+    labels : dict, optional
+        Extra constant columns, e.g. ``{"activation": "tanh"}``.
+    random_state : None or int
+        Seed of the estimators' random numbers; each (epoch, member) gets its own
+        stream, so a resumed run reproduces an uninterrupted one.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        One row per recorded (member, epoch, layer, estimator): the columns of
+        ``COLUMNS`` (``run, seed, member, epoch, layer, layer_index, is_output, width,
+        estimator, i_xt, i_ty, i_xt_lower, i_xt_upper, i_ty_lower, i_ty_upper, units``),
+        then the label columns and the metrics passed to :meth:`record`.
+    gradients : pandas.DataFrame or None
+        With ``track_gradients``: ``run, seed, member, epoch, layer, layer_index,
+        grad_mean_norm, grad_std_norm, snr, n_batches`` and the label columns.
+    estimator_params : dict
+        Label -> the estimator's parameters.
+    layer_names : list of str
+        The recorded modules, in forward order (known once attached).
+    last_timing : dict
+        Seconds spent by the last :meth:`record` in the forward pass and in estimation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ibkit.datasets import tishby_12bit
+    >>> task = tishby_12bit()
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(12, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+    >>> plane = InformationPlane(model, task.x, task.y, estimators=["binning"])
+    >>> with plane:
+    ...     for epoch in range(2):
+    ...         # ... train one epoch here ...
+    ...         _ = plane.record(epoch, train_loss=0.5)
+    >>> plane.results[["epoch", "layer", "is_output", "width"]].values.tolist()
+    [[0, '1', False, 3], [0, 'output', True, 2], [1, '1', False, 3], [1, 'output', True, 2]]
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        x_probe: Any,
+        y_probe: Any,
+        estimators: Any = ("binning", "kde"),
+        *,
+        layers: Sequence[str] | None = None,
+        output: str | None = "softmax",
+        schedule: Any = None,
+        n_epochs: int | None = None,
+        n_points: int = 200,
+        units: str = "bits",
+        batch_size: int | None = None,
+        track_gradients: bool = False,
+        path: str | os.PathLike[str] | None = None,
+        run: str = "run",
+        seed: int | None = None,
+        labels: Mapping[str, Any] | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+        self.model = model
+        self.x_probe = _check_probe(x_probe)
+        n = self.x_probe.shape[0]
+        self.y_probe = _check_labels(y_probe, n, "y_probe")
+        self.x_labels = _input_labels(self.x_probe.numpy())
+        self.estimators = resolve_estimators(estimators)
+        self.estimator_params = {k: dict(e.params) for k, e in self.estimators.items()}
+        if isinstance(layers, str):
+            layers = [layers]
+        self.layers = None if layers is None else list(layers)
+        if output not in _OUTPUTS:
+            raise ValueError(f"output must be 'softmax', 'logits' or None; got {output!r}")
+        self.output = output
+        self.schedule = EpochSchedule(schedule, n_epochs=n_epochs, n_points=n_points)
+        self.units = check_units(units)
+        self.batch_size = n if batch_size is None else check_int(batch_size, "batch_size")
+        self.track_gradients = bool(track_gradients)
+        self.path = None if path is None else Path(path)
+        if not isinstance(run, str) or not run:
+            raise ValueError(f"run must be a non-empty string; got {run!r}")
+        self.run = run
+        self.labels = dict(labels or {})
+        clash = sorted(set(self.labels) & set(COLUMNS))
+        if clash:
+            raise ValueError(f"labels {clash} clash with table columns; rename them")
+        self.random_state = (
+            None if random_state is None else check_int(random_state, "random_state", minimum=0)
+        )
+        self.n_members = ensemble_size(model)
+        self.seeds = member_seeds(model, self.n_members, seed)
+        self.seed = seed
+        self.layer_names: list[str] = []
+        self.last_timing: dict[str, float] = {}
+        self._handles: dict[str, Any] = {}
+        self._done: set[int] | None = None
+        self._mode: str | None = None  # None (training), "dry" or "capture"
+        self._calls: dict[str, list[tuple[int, ...]]] = {}
+        self._buffers: dict[str, np.ndarray] = {}
+        self._rows: slice = slice(0, 0)
+        self._gradient_snr: GradientSNR | None = None
+        self._gradient_rows: tuple[int, pd.DataFrame] | None = None
+        self._tables: dict[str, _CsvTable] | None = None
+
+    # -- tables -----------------------------------------------------------------------
+
+    def _table(self, kind: str) -> _CsvTable:
+        """The results or gradients table, loaded from ``path`` on first use."""
+        if self._tables is None:
+            grad_path = (
+                None
+                if self.path is None
+                else self.path.with_name(f"{self.path.stem}_gradients{self.path.suffix}")
+            )
+            text = _TEXT_COLUMNS + tuple(k for k, v in self.labels.items() if isinstance(v, str))
+            self._tables = {
+                "results": _CsvTable(self.path, text),
+                "gradients": _CsvTable(grad_path, text),
+            }
+        return self._tables[kind]
+
+    @property
+    def results(self) -> pd.DataFrame:
+        frame = self._table("results").frame
+        return pd.DataFrame(columns=list(COLUMNS)) if frame is None else frame.copy()
+
+    @property
+    def gradients(self) -> pd.DataFrame | None:
+        frame = self._table("gradients").frame
+        return None if frame is None else frame.copy()
+
+    def recorded_epochs(self) -> set[int]:
+        """Epochs already in :attr:`results` for this run, labels and seed(s)."""
+        if self._done is None:
+            self._done = self._epochs_in_table()
+        return self._done
+
+    def _epochs_in_table(self) -> set[int]:
+        t = self._table("results").frame
+        if t is None:
+            return set()
+        mask = t["run"] == self.run
+        for key, value in self.labels.items():
+            mask &= t[key] == value if key in t else False
+        mine = np.zeros(len(t), dtype=bool)
+        for member, seed in enumerate(self.seeds):
+            same_seed = t["seed"].isna() if _is_nan(seed) else t["seed"] == seed
+            mine |= ((t["member"] == member) & same_seed).to_numpy()
+        return set(t.loc[mask.to_numpy() & mine, "epoch"].astype(int).tolist())
+
+    def should_record(self, epoch: int) -> bool:
+        """Whether :meth:`record` would record ``epoch`` (scheduled, not yet recorded).
+
+        Call it, like :meth:`record`, after training the epoch: the first call for a new
+        epoch closes the gradient statistics of that epoch (with ``track_gradients``).
+        """
+        scheduled = self.schedule(epoch)
+        if self._gradient_snr is not None and (
+            self._gradient_rows is None or self._gradient_rows[0] != epoch
+        ):
+            self._gradient_rows = (epoch, self._gradient_snr.snapshot(epoch))
+        return scheduled and epoch not in self.recorded_epochs()
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def attach(self) -> InformationPlane:
+        """Register the hooks and check the model on a dry run of two probe rows.
+
+        Raises
+        ------
+        ValueError
+            If the model rejects the probe, a named layer does not exist, does not run
+            or runs more than once per forward pass, or a layer's output is not a tensor
+            with the probe rows on its sample axis.
+        """
+        if self._handles:
+            return self
+        modules = self._candidate_modules()
+        for name, module in modules.items():
+            self._handles[name] = module.register_forward_hook(self._hook(name))
+        if self.output is not None:
+            self._handles["output"] = self.model.register_forward_hook(self._hook("output"))
+        try:
+            self._dry_run(modules)
+            if self.track_gradients:
+                self._gradient_snr = GradientSNR(self.model, seed=self.seed).attach()
+        except BaseException:
+            self.detach()
+            raise
+        return self
+
+    def detach(self) -> None:
+        """Remove every hook this recorder registered; the table is kept."""
+        for handle in self._handles.values():
+            handle.remove()
+        self._handles = {}
+        self._buffers.clear()
+        if self._gradient_snr is not None:
+            self._gradient_snr.detach()
+            self._gradient_snr = None
+            self._gradient_rows = None
+
+    def __enter__(self) -> InformationPlane:
+        return self.attach()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+    def _candidate_modules(self) -> dict[str, nn.Module]:
+        named = {name: m for name, m in self.model.named_modules() if name}
+        if self.layers is None:
+            return {name: m for name, m in named.items() if isinstance(m, ACTIVATION_TYPES)}
+        unknown = [name for name in self.layers if name not in named]
+        if unknown:
+            raise ValueError(f"no module named {unknown} in the model; available: {list(named)}")
+        return {name: named[name] for name in self.layers}
+
+    def _hook(self, name: str) -> Any:
+        def hook(module: nn.Module, inputs: Any, out: Any) -> None:
+            if self._mode is None:
+                return
+            if not isinstance(out, torch.Tensor):
+                fix = "pass output=None" if name == "output" else "pick other modules with layers="
+                raise _LayerError(
+                    f"layer {name!r} returned {type(out).__name__}, not a tensor; {fix}"
+                )
+            if self._mode == "dry":
+                self._calls.setdefault(name, []).append(tuple(out.shape))
+            else:
+                self._store(name, out)
+
+        return hook
+
+    def _dry_run(self, modules: Mapping[str, nn.Module]) -> None:
+        self._calls = {}
+        probe = self.x_probe[:2]
+        try:
+            self._forward(probe, "dry")
+        except _LayerError:
+            raise
+        except Exception as exc:
+            raise ValueError(
+                f"the model rejected the probe: a batch of shape {tuple(probe.shape)} "
+                f"(probe shape {tuple(self.x_probe.shape)}) raised {type(exc).__name__}: {exc}"
+            ) from exc
+        repeated = [name for name, calls in self._calls.items() if len(calls) > 1]
+        if repeated:
+            raise ValueError(
+                f"modules {repeated} run more than once per forward pass, so their output "
+                "is ambiguous; give each use its own module instance or pick others with layers="
+            )
+        silent = [name for name in modules if name not in self._calls]
+        if self.layers is not None and silent:
+            raise ValueError(f"layers {silent} do not run in the model's forward pass")
+        if self.output is not None and "output" not in self._calls:
+            raise ValueError("the model produced no output on the probe; pass output=None")
+        rows = probe.shape[0]
+        lead = (rows,) if self.n_members is None else (self.n_members, rows)
+        axes = "(samples, ...)" if self.n_members is None else "(members, samples, ...)"
+        for name, (shape,) in self._calls.items():
+            if shape[: len(lead)] != lead:
+                raise ValueError(
+                    f"layer {name!r} gave shape {shape} for {rows} probe rows; recorded "
+                    f"layers must have shape {axes} starting with {lead}"
+                )
+        for name in silent:  # default-selected modules that do not run
+            self._handles.pop(name).remove()
+        # the output hook, on the model itself, runs last
+        self.layer_names = list(self._calls)
+
+    def _forward(self, probe: torch.Tensor, mode: str) -> None:
+        """Run ``probe`` through the model in eval mode without autograd, in chunks."""
+        device = next((p.device for p in self.model.parameters()), torch.device("cpu"))
+        dtype = next(
+            (p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.float32
+        )
+        was_training = self.model.training
+        self.model.eval()
+        self._mode = mode
+        try:
+            with torch.no_grad():
+                for start in range(0, probe.shape[0], self.batch_size):
+                    stop = min(start + self.batch_size, probe.shape[0])
+                    self._rows = slice(start, stop)
+                    chunk = probe[start:stop].to(device)
+                    self.model(chunk.to(dtype) if chunk.is_floating_point() else chunk)
+        finally:
+            self._mode = None
+            self.model.train(was_training)
+
+    def _store(self, name: str, out: torch.Tensor) -> None:
+        """Copy one chunk of a layer's output into its float32 CPU buffer."""
+        if name == "output" and self.output == "softmax":
+            out = output_probabilities(out, output_kind(out.shape[-1]))
+        lead = 1 if self.n_members is None else 2
+        values = out.detach().reshape(*out.shape[:lead], -1).to("cpu", torch.float32).numpy()
+        buf = self._buffers.get(name)
+        if buf is None:
+            n = self.x_probe.shape[0]
+            shape = (n, values.shape[-1]) if lead == 1 else (self.n_members, n, values.shape[-1])
+            buf = self._buffers[name] = np.empty(shape, dtype=np.float32)
+        buf[..., self._rows, :] = values
+
+    # -- recording --------------------------------------------------------------------
+
+    def record(self, epoch: int, **metrics: Any) -> pd.DataFrame | None:
+        """Record ``epoch`` if the schedule says so and it is not recorded yet.
+
+        The probe runs through the model in eval mode under :func:`torch.no_grad` (the
+        train/eval mode is restored), every layer's activations are copied to float32
+        CPU buffers, each estimator's :meth:`~ibkit.estimators.MIEstimator.plane_point`
+        gives the two coordinates, and the buffers are freed.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch number (≥ 0; below ``n_epochs`` when that is set).
+        **metrics
+            Extra columns for these rows (``train_loss=0.3``, ``test_acc=...``): numbers,
+            or for an ensemble one number per member.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The new rows, or None when the epoch is skipped. With ``track_gradients``
+            the gradient statistics are those of the minibatches since the first call of
+            :meth:`record` or :meth:`should_record` for the previous epoch; they are
+            kept for recorded epochs only.
+        """
+        if not self._handles:
+            raise RuntimeError(
+                "the recorder is not attached; use `with plane:` or call plane.attach() first"
+            )
+        if not self.should_record(epoch):
+            return None
+        metric_values = self._check_metrics(metrics)
+        t0 = time.perf_counter()
+        try:
+            self._forward(self.x_probe, "capture")
+            t1 = time.perf_counter()
+            frames = []
+            for member, seed in enumerate(self.seeds):
+                acts = {
+                    name: self._buffers[name][() if self.n_members is None else member]
+                    for name in self.layer_names
+                }
+                rng = np.random.default_rng(
+                    None if self.random_state is None else [self.random_state, epoch, member]
+                )
+                frame = _points(
+                    acts, self.x_labels, self.y_probe, self.estimators, self.units, rng, "output"
+                )
+                frames.append(self._decorate(frame, epoch, member, seed, metric_values))
+        finally:
+            self._buffers.clear()
+        self.last_timing = {"forward": t1 - t0, "estimation": time.perf_counter() - t1}
+        new = pd.concat(frames, ignore_index=True)
+        self._table("results").append(new)
+        self.recorded_epochs().add(epoch)
+        if self._gradient_rows is not None:
+            gradient_rows = self._gradient_rows[1].copy()
+            gradient_rows.insert(0, "run", self.run)
+            for key, value in self.labels.items():
+                gradient_rows[key] = value
+            self._table("gradients").append(gradient_rows)
+        return new
+
+    def _decorate(
+        self, frame: pd.DataFrame, epoch: int, member: int, seed: Any, metrics: dict[str, Any]
+    ) -> pd.DataFrame:
+        """Add the run, seed, member and epoch columns in front, labels and metrics behind."""
+        for position, (key, value) in enumerate(
+            (("run", self.run), ("seed", seed), ("member", member), ("epoch", epoch))
+        ):
+            frame.insert(position, key, value)
+        for key, value in self.labels.items():
+            frame[key] = value
+        for key, value in metrics.items():
+            frame[key] = value if np.ndim(value) == 0 else value[member]
+        return frame
+
+    def _check_metrics(self, metrics: Mapping[str, Any]) -> dict[str, Any]:
+        checked = {}
+        for key, value in metrics.items():
+            if key in COLUMNS or key in self.labels:
+                raise ValueError(f"metric {key!r} clashes with a table column; rename it")
+            if isinstance(value, torch.Tensor):
+                value = value.detach().cpu().numpy()
+            arr = np.asarray(value)
+            if arr.ndim == 0:
+                checked[key] = arr.item()
+            elif self.n_members is not None and arr.shape == (self.n_members,):
+                checked[key] = arr.tolist()
+            else:
+                per = "" if self.n_members is None else f" or one per member ({self.n_members})"
+                raise ValueError(
+                    f"metric {key!r} must be a single number{per}; got shape {arr.shape}"
+                )
+        return checked
+
+
+def _check_probe(x_probe: Any) -> torch.Tensor:
+    x = x_probe.detach().cpu() if isinstance(x_probe, torch.Tensor) else torch.as_tensor(x_probe)
+    if x.ndim == 0 or x.shape[0] < 2:
+        raise ValueError(f"x_probe must have at least 2 rows (samples); got shape {tuple(x.shape)}")
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError("x_probe has NaN or infinite entries; pass finite inputs")
+    return x
+
+
+class _LayerError(ValueError):
+    """A recorded layer's output cannot be recorded (raised from inside a hook)."""
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
