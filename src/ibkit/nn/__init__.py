@@ -14,6 +14,21 @@ _EXPORTS: dict[str, str] = {
     "gradient_snr": "gradients",
     "EpochSchedule": "schedule",
     "log_spaced_epochs": "schedule",
+    "VariationalBottleneck": "vib",
+    "VIBClassifier": "vib",
+    "StochasticClassifier": "vib",
+    "IBLoss": "vib",
+    "VIBHistory": "vib",
+    "gaussian_kl": "vib",
+    "train_vib": "vib",
+    "NonlinearIB": "nonlinear_ib",
+    "GaussianNoise": "nonlinear_ib",
+    "kde_upper_bound": "nonlinear_ib",
+    "vib_sweep": "vib_sweep",
+    "MODELS": "vib_sweep",
+    "fgsm_accuracy": "adversarial",
+    "fgsm_attack": "adversarial",
+    "plot_vib_sweep": "vib_plots",
 }
 
 __all__ = sorted(_EXPORTS)
