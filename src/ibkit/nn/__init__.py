@@ -8,6 +8,15 @@ from typing import Any
 
 #: public name -> submodule of ibkit.nn that defines it
 _EXPORTS: dict[str, str] = {
+    "ACTIVATIONS": "mlp",
+    "MLP": "mlp",
+    "make_activation": "mlp",
+    "output_probabilities": "mlp",
+    "EnsembleMLP": "ensemble",
+    "BatchedLinear": "ensemble",
+    "fit": "training",
+    "evaluate": "training",
+    "member_losses": "training",
     "InformationPlane": "plane",
     "plane_points": "plane",
     "GradientSNR": "gradients",
