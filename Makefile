@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= demo-out
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench bench-bmi lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,22 @@ test: $(VENV)/.dev
 bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_ib_curve.py
 	$(PY) benchmarks/bench_estimators.py
+
+# benchmark-mi 0.1.3 imports only with older jax/scipy pins, so it gets its own venv;
+# ibkit goes in without its dependencies (numpy and scipy come with the pins).
+BMI_VENV := .venv-bmi
+BMI_PY   := $(BMI_VENV)/bin/python
+
+$(BMI_VENV)/.bmi: pyproject.toml
+	$(PYTHON) -m venv $(BMI_VENV)
+	$(BMI_PY) -m pip install --quiet --upgrade pip
+	$(BMI_PY) -m pip install --quiet jax==0.4.18 jaxlib==0.4.18 scipy==1.11.4 chex==0.1.84 \
+		optax==0.1.7 ml-dtypes==0.3.2 benchmark-mi==0.1.3
+	$(BMI_PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+bench-bmi: $(BMI_VENV)/.bmi
+	$(BMI_PY) benchmarks/bench_bmi.py
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check src tests benchmarks examples

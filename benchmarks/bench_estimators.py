@@ -100,9 +100,10 @@ class Method:
 
 
 def ibkit_method(name: str, **params: Any) -> Callable[[np.ndarray, np.ndarray, int], float]:
-    est = get_estimator(name, **params)
+    """An ibkit estimator as a method; built on first call (the neural ones import torch)."""
 
     def run(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+        est = get_estimator(name, **params)
         return est.estimate(x, y, units="bits", random_state=seed).value
 
     return run
@@ -171,10 +172,14 @@ def run_cell(method: Method, task: GroundTruthTask, n: int, seeds: list[int]) ->
 
 
 def run_all(
-    tasks: list[Task], ns: list[int], seeds: list[int], slow: float
+    tasks: list[Task],
+    ns: list[int],
+    seeds: list[int],
+    slow: float,
+    methods: tuple[Method, ...] = METHODS,
 ) -> list[dict[str, Any]]:
     warm_x, warm_y = gaussian_task(1, 0.5).sample(200, random_state=0)
-    for method in METHODS:  # imports and first-call costs stay out of the timings
+    for method in methods:  # imports and first-call costs stay out of the timings
         try:
             method.run(warm_x, warm_y, 0)
         except Exception:  # noqa: BLE001, S110 - the real run records the error
@@ -186,7 +191,7 @@ def run_all(
         skip: dict[str, str] = {}  # method -> why, once it errored or was slow
         for n in ns:
             cells: dict[str, Any] = {}
-            for method in METHODS:
+            for method in methods:
                 if not method.applies_to(spec.key, task.dim):
                     continue
                 if method.key in skip:
@@ -252,8 +257,8 @@ def print_report(records: list[dict[str, Any]]) -> None:
         print(f"    {note}")
 
 
-def markdown(records: list[dict[str, Any]]) -> str:
-    keys = [m.key for m in METHODS if any(m.key in r["methods"] for r in records)]
+def markdown(records: list[dict[str, Any]], methods: tuple[Method, ...] = METHODS) -> str:
+    keys = [m.key for m in methods if any(m.key in r["methods"] for r in records)]
     lines = [
         "| task | n | truth | " + " | ".join(keys) + " |",
         "|---|---:|---:|" + "---:|" * len(keys),

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 import ibkit.estimators.kde  # noqa: F401  (registers the estimators)
 from ibkit.estimators._base import available_methods, estimate_mi
@@ -62,15 +63,14 @@ def test_two_clusters_information_about_labels():
 def test_chunking_invariance(layer):
     rng = np.random.default_rng(3)
     for labels in (np.arange(N), rng.integers(0, 4, N)):
-        a = KDEEstimator(noise_variance=0.1, chunk_size=7).estimate(layer, labels)
-        b = KDEEstimator(noise_variance=0.1, chunk_size=2048).estimate(layer, labels)
+        a = KDEEstimator(noise_variance=0.1, chunk_size=7, dtype="float64").estimate(layer, labels)
+        b = KDEEstimator(noise_variance=0.1, chunk_size=2048, dtype="float64").estimate(
+            layer, labels
+        )
         np.testing.assert_allclose([a.lower, a.upper], [b.lower, b.upper], rtol=1e-10)
-        c = NoisyMCEstimator(noise_variance=0.1, n_mc=2, chunk_size=7).estimate(
-            layer, labels, random_state=5
-        )
-        e = NoisyMCEstimator(noise_variance=0.1, n_mc=2, chunk_size=2048).estimate(
-            layer, labels, random_state=5
-        )
+        mc = {"noise_variance": 0.1, "n_mc": 2, "dtype": "float64"}
+        c = NoisyMCEstimator(**mc, chunk_size=7).estimate(layer, labels, random_state=5)
+        e = NoisyMCEstimator(**mc, chunk_size=2048).estimate(layer, labels, random_state=5)
         np.testing.assert_allclose([c.value, c.std_error], [e.value, e.std_error], rtol=1e-10)
 
 
@@ -85,7 +85,7 @@ def test_units_and_registry(layer):
         np.array([nats.lower, nats.upper, nats.value]) / np.log(2),
         rtol=1e-12,
     )
-    assert nats.params == {"noise_variance": 0.1, "chunk_size": 512}
+    assert nats.params == {"noise_variance": 0.1, "dtype": "float32", "chunk_size": 512}
     mc = estimate_mi(layer, labels, method="noisy_mc", units="nats", random_state=0, n_mc=3)
     assert mc.std_error > 0 and mc.lower is None and mc.n_samples == N
 
@@ -105,6 +105,178 @@ def test_bad_input(cls, layer):
         cls().estimate(layer, layer[:, 0])
 
 
+def test_bad_dtype():
+    with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'; got 'float16'"):
+        KDEEstimator(dtype="float16")
+
+
+def test_bad_plane_point_input(layer):
+    est = KDEEstimator()
+    with pytest.raises(ValueError, match="y must be 1-D integer labels"):
+        est.plane_point(layer, np.arange(N), layer[:, 0])
+    with pytest.raises(ValueError, match="one row per sample"):
+        est.plane_point(layer, np.arange(N), np.zeros(N - 1, dtype=int))
+    with pytest.raises(ValueError, match="units must be"):
+        est.plane_point(layer, np.arange(N), np.zeros(N, dtype=int), units="bans")
+
+
 def test_bad_n_mc():
     with pytest.raises(ValueError, match="n_mc must be an integer >= 1"):
         NoisyMCEstimator(n_mc=0)
+
+
+# --- the information-plane path: merged rows, shared work, float32 -------------------
+
+
+def _naive_kde(t, labels, s2, scale):
+    """The KDE formula of the docstring, written out on the full n x n matrix (nats)."""
+    n = t.shape[0]
+    arg = -((t[:, None, :] - t[None, :, :]) ** 2).sum(axis=2) / (scale * s2)
+    same = labels[:, None] == labels[None, :]
+    n_c = same.sum(axis=1)
+    cls = logsumexp(np.where(same, arg, -np.inf), axis=1) - np.log(n_c)
+    return float(np.mean(cls - (logsumexp(arg, axis=1) - np.log(n))))
+
+
+@pytest.fixture(scope="module")
+def repeated_layer():
+    """A layer with many identical rows (a saturated layer) and its class labels."""
+    rng = np.random.default_rng(7)
+    base = rng.choice([-1.0, 1.0], size=(12, 3)) * rng.uniform(0.2, 1.0, size=(12, 3))
+    rows = rng.integers(0, 12, size=200)
+    return base[rows], rng.integers(0, 3, size=200)
+
+
+@pytest.mark.parametrize("s2", [1e-2, 0.3])
+def test_repeated_rows_give_the_formula_exactly(repeated_layer, s2):
+    t, y = repeated_layer
+    est = KDEEstimator(noise_variance=s2, dtype="float64")
+    for labels in (np.arange(t.shape[0]), y, np.repeat(np.arange(100), 2)):
+        got = est.estimate(t, labels, units="nats")
+        want = sorted(_naive_kde(t, labels, s2, scale) for scale in (2.0, 8.0))
+        np.testing.assert_allclose([got.lower, got.upper], want, rtol=1e-10)
+
+
+def test_separated_values_give_the_discrete_mi():
+    # Two values far apart (sigma^2 tiny): T~ is discrete, I(X;T) = H(T) and I(T;Y) is the
+    # MI of the 2x2 table of counts, both by hand. Rows repeat, labels do not divide evenly.
+    t = np.repeat([[0.0, 0.0], [5.0, 5.0]], [6, 4], axis=0)
+    y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    h_t = -(0.6 * np.log(0.6) + 0.4 * np.log(0.4))
+    # p(t, y): (a,0)=5/10, (a,1)=1/10, (b,1)=4/10; p(y) = (1/2, 1/2)
+    i_ty = 0.5 * np.log(0.5 / (0.6 * 0.5)) + 0.1 * np.log(0.1 / (0.6 * 0.5))
+    i_ty += 0.4 * np.log(0.4 / (0.4 * 0.5))
+    for dtype in ("float32", "float64"):
+        ixt, ity = KDEEstimator(noise_variance=1e-4, dtype=dtype).plane_point(
+            t, np.arange(10), y, units="nats"
+        )
+        np.testing.assert_allclose([ixt.lower, ixt.upper], h_t, rtol=1e-6)
+        np.testing.assert_allclose([ity.lower, ity.upper], i_ty, rtol=1e-6)
+        ixt, ity = NoisyMCEstimator(noise_variance=1e-4, dtype=dtype).plane_point(
+            t, np.arange(10), y, units="nats", random_state=0
+        )
+        np.testing.assert_allclose([ixt.value, ity.value], [h_t, i_ty], rtol=1e-6)
+
+
+def test_noisy_mc_repeated_rows_give_the_formula_exactly(repeated_layer):
+    # The same noise draws (seed 3), the mixture log-densities written out over all rows.
+    t, y = repeated_layer
+    n, d = t.shape
+    s2, n_mc = 0.05, 3
+    z = np.repeat(t, n_mc, axis=0)
+    z = z + np.random.default_rng(3).normal(scale=np.sqrt(s2), size=(n * n_mc, d))
+    arg = -((z[:, None, :] - t[None, :, :]) ** 2).sum(axis=2) / (2 * s2)
+    est = NoisyMCEstimator(noise_variance=s2, n_mc=n_mc, dtype="float64")
+    for labels in (np.arange(n), y):
+        z_labels = np.repeat(labels, n_mc)
+        same = z_labels[:, None] == labels[None, :]
+        cls = logsumexp(np.where(same, arg, -np.inf), axis=1) - np.log(same.sum(axis=1))
+        terms = cls - (logsumexp(arg, axis=1) - np.log(n))
+        got = est.estimate(t, labels, units="nats", random_state=3)
+        np.testing.assert_allclose(got.value, terms.mean(), rtol=1e-9)
+        want_se = terms.std(ddof=1) / np.sqrt(terms.size)
+        np.testing.assert_allclose(got.std_error, want_se, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_plane_point_equals_two_estimates(repeated_layer, layer, dtype, cls):
+    rng = np.random.default_rng(4)
+    for t, y in (repeated_layer, (layer, rng.integers(0, 2, N))):
+        x_labels = np.arange(t.shape[0])
+        est = cls(noise_variance=0.05, dtype=dtype, chunk_size=64)
+        ixt, ity = est.plane_point(t, x_labels, y, random_state=11)
+        for got, labels in ((ixt, x_labels), (ity, y)):
+            want = est.estimate(t, labels, random_state=11)
+            assert (got.lower, got.upper, got.value) == (want.lower, want.upper, want.value)
+            assert got.to_dict() == want.to_dict()
+
+
+def _tanh_layer(width, gain, n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, size=(n, 12)).astype(float)
+    return np.tanh(gain * (x - 0.5) @ rng.normal(size=(12, width)) / np.sqrt(12)), x[:, 0] > 0
+
+
+@pytest.mark.parametrize("s2", [1e-3, 0.1])
+@pytest.mark.parametrize("gain", [1.0, 300.0])
+def test_float32_close_to_float64(s2, gain):
+    t, y = _tanh_layer(5, gain)
+    y = y.astype(int)
+    x_labels = np.arange(t.shape[0])
+    single = KDEEstimator(noise_variance=s2).plane_point(t, x_labels, y)
+    double = KDEEstimator(noise_variance=s2, dtype="float64").plane_point(t, x_labels, y)
+    for a, b in zip(single, double, strict=True):
+        np.testing.assert_allclose([a.lower, a.upper], [b.lower, b.upper], atol=2e-4)
+    single = NoisyMCEstimator(noise_variance=s2).plane_point(t, x_labels, y, random_state=0)
+    double = NoisyMCEstimator(noise_variance=s2, dtype="float64").plane_point(
+        t, x_labels, y, random_state=0
+    )
+    for a, b in zip(single, double, strict=True):
+        np.testing.assert_allclose(a.value, b.value, atol=2e-4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_plane_point_within_entropy_bounds(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 300))
+    t = np.round(rng.normal(size=(n, int(rng.integers(1, 6)))), int(rng.integers(0, 3)))
+    y = rng.integers(0, int(rng.integers(2, 6)), size=n)
+    p_y = np.bincount(y) / n
+    h_y = -float(np.sum(p_y[p_y > 0] * np.log2(p_y[p_y > 0])))
+    ixt, ity = KDEEstimator(noise_variance=float(10 ** rng.uniform(-4, 1))).plane_point(
+        t, np.arange(n), y
+    )
+    assert -1e-6 <= ixt.lower <= ixt.upper <= np.log2(n) + 1e-6
+    assert ity.upper <= h_y + 1e-6
+
+
+def _mixture_entropy_grid(means, weights, s2):
+    """Entropy (nats) of the 1-D mixture sum_k w_k N(m_k, s2) by the trapezoid rule."""
+    sd = np.sqrt(s2)
+    z = np.linspace(means.min() - 12 * sd, means.max() + 12 * sd, 400_001)
+    log_w = np.log(weights / weights.sum())
+    log_p = logsumexp(log_w[:, None] - 0.5 * (z[None, :] - means[:, None]) ** 2 / s2, axis=0)
+    log_p -= 0.5 * np.log(2 * np.pi * s2)
+    return float(np.trapezoid(-np.exp(log_p) * log_p, z))
+
+
+@pytest.mark.parametrize("s2", [0.01, 0.1, 1.0])
+def test_noisy_1d_layer_against_numerical_integration(s2):
+    # A layer with three values on 8 equally likely inputs, two classes:
+    # I(X;T~) = H(T~) - H(noise) and I(T~;Y) = H(T~) - sum_c p(c) H(T~|Y=c).
+    values, counts, classes = np.array([0.0, 0.5, 1.5]), np.array([3, 2, 3]), np.array([0, 0, 1])
+    t = np.repeat(values, counts)[:, None]
+    y = np.repeat(classes, counts)
+    h_t = _mixture_entropy_grid(values, counts.astype(float), s2)
+    i_xt = h_t - 0.5 * np.log(2 * np.pi * np.e * s2)
+    h_t_y = 5 / 8 * _mixture_entropy_grid(values[:2], counts[:2].astype(float), s2)
+    i_ty = h_t - h_t_y  # class 1 is a single Gaussian: its entropy is that of the noise
+    i_ty -= 3 / 8 * 0.5 * np.log(2 * np.pi * np.e * s2)
+    ixt, ity = KDEEstimator(noise_variance=s2).plane_point(t, np.arange(8), y, units="nats")
+    assert ixt.lower - 1e-6 <= i_xt <= ixt.upper + 1e-6
+    mc = NoisyMCEstimator(noise_variance=s2, n_mc=300).plane_point(
+        t, np.arange(8), y, units="nats", random_state=0
+    )
+    for got, truth in zip(mc, (i_xt, i_ty), strict=True):
+        assert abs(got.value - truth) <= 4 * got.std_error

@@ -33,10 +33,37 @@ def ksg_nats(x, y, **params) -> float:
 # --- accuracy against closed forms ----------------------------------------------------
 
 
+ALGORITHMS = ["kd_tree", "brute"]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("variant", [1, 2])
-def test_ksg_1d_gaussian(variant):
+def test_ksg_1d_gaussian(variant, algorithm):
     x, y, truth = correlated(2000, 0.6, 1, seed=0)
-    np.testing.assert_allclose(ksg_nats(x[:, 0], y[:, 0], variant=variant), truth, atol=0.05)
+    value = ksg_nats(x[:, 0], y[:, 0], variant=variant, algorithm=algorithm)
+    np.testing.assert_allclose(value, truth, atol=0.05)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_ksg_hand_computed(algorithm):
+    # y = x on 0, 1, 3, 6, 10 with k = 1: the nearest-neighbour distances are 1, 1, 2, 3, 4
+    # and no other point is strictly closer in x or y, so n_x = n_y = 0 and
+    # I = psi(1) + psi(5) - 2 psi(1) = psi(5) - psi(1) = 1 + 1/2 + 1/3 + 1/4.
+    x = np.array([0.0, 1.0, 3.0, 6.0, 10.0])
+    value = ksg_nats(x, x, k=1, jitter=0.0, algorithm=algorithm)
+    np.testing.assert_allclose(value, 1 + 1 / 2 + 1 / 3 + 1 / 4, rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+def test_ksg_algorithms_agree(variant):
+    # The k-d tree and the all-pairs scan are two searches for the same neighbours.
+    rng = np.random.default_rng(20)
+    x, y, _ = correlated(700, 0.7, 3, seed=21)
+    labels = rng.integers(0, 3, 700)
+    for yy in (y, labels):
+        a = ksg_nats(x, yy, variant=variant, algorithm="kd_tree")
+        b = ksg_nats(x, yy, variant=variant, algorithm="brute")
+        np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_gaussian_1d_gaussian():
@@ -45,12 +72,13 @@ def test_gaussian_1d_gaussian():
     np.testing.assert_allclose(value, truth, atol=0.03)
 
 
-def test_ksg_5d_gaussian():
+@pytest.mark.parametrize("algorithm", ["auto", "kd_tree"])
+def test_ksg_5d_gaussian(algorithm):
     # KSG is known to underestimate in higher joint dimension (here 10) at moderate n
     # (Kraskov et al. 2004, fig. 5; Gao, Ver Steeg & Galstyan 2015). With k=3, n=2000
     # the bias is about −0.15 to −0.2 nats; check the estimate is in that band.
     x, y, truth = correlated(2000, 0.5, 5, seed=1)
-    value = ksg_nats(x, y)
+    value = ksg_nats(x, y, algorithm=algorithm)
     assert value < truth
     np.testing.assert_allclose(value, truth, atol=0.25)
 
@@ -81,21 +109,23 @@ def test_gaussian_matches_closed_form_gaussian_ib():
 # --- exact invariances ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("variant", [1, 2])
-def test_ksg_permutation_invariant(variant):
+def test_ksg_permutation_invariant(variant, algorithm):
     x, y, _ = correlated(500, 0.6, 2, seed=6)
     perm = np.random.default_rng(7).permutation(500)
-    a = ksg_nats(x, y, variant=variant, jitter=0.0)
-    b = ksg_nats(x[perm], y[perm], variant=variant, jitter=0.0)
+    a = ksg_nats(x, y, variant=variant, jitter=0.0, algorithm=algorithm)
+    b = ksg_nats(x[perm], y[perm], variant=variant, jitter=0.0, algorithm=algorithm)
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("variant", [1, 2])
-def test_ksg_symmetric(variant):
+def test_ksg_symmetric(variant, algorithm):
     x, y, _ = correlated(500, 0.6, 1, seed=8)
     x = np.hstack([x, np.random.default_rng(9).standard_normal((500, 1))])
-    a = ksg_nats(x, y, variant=variant, jitter=0.0)
-    b = ksg_nats(y, x, variant=variant, jitter=0.0)
+    a = ksg_nats(x, y, variant=variant, jitter=0.0, algorithm=algorithm)
+    b = ksg_nats(y, x, variant=variant, jitter=0.0, algorithm=algorithm)
     assert a == b
 
 
@@ -110,17 +140,19 @@ def test_ksg_jitter_reproducible_with_seed():
 # --- discrete y -----------------------------------------------------------------------
 
 
-def test_ksg_discrete_separated_classes():
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_ksg_discrete_separated_classes(algorithm):
     rng = np.random.default_rng(11)
     labels = rng.integers(0, 2, 2000)
     x = 10.0 * labels + rng.standard_normal(2000)
-    np.testing.assert_allclose(ksg_nats(x, labels), np.log(2.0), atol=0.02)
+    np.testing.assert_allclose(ksg_nats(x, labels, algorithm=algorithm), np.log(2.0), atol=0.02)
 
 
-def test_ksg_discrete_independent():
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_ksg_discrete_independent(algorithm):
     rng = np.random.default_rng(12)
     labels = rng.integers(0, 3, 2000)
-    assert abs(ksg_nats(rng.standard_normal((2000, 2)), labels)) < 0.03
+    assert abs(ksg_nats(rng.standard_normal((2000, 2)), labels, algorithm=algorithm)) < 0.03
 
 
 def test_ksg_discrete_singleton_labels():
@@ -158,7 +190,12 @@ def test_registry():
     assert {"ksg", "gaussian"} <= set(available_methods())
     x, y, _ = correlated(500, 0.6, 1, seed=16)
     res = estimate_mi(x, y, method="ksg", units="nats", random_state=0, k=5, variant=2)
-    assert res.method == "ksg" and res.params == {"k": 5, "variant": 2, "jitter": 1e-10}
+    assert res.method == "ksg" and res.params == {
+        "k": 5,
+        "variant": 2,
+        "jitter": 1e-10,
+        "algorithm": "auto",
+    }
     np.testing.assert_allclose(res.value, ksg_nats(x, y, k=5, variant=2), rtol=1e-12)
     res = estimate_mi(x, y, method="gaussian", units="nats", ridge=0.0)
     assert res.method == "gaussian" and res.lower is None and res.std_error is None
@@ -174,6 +211,7 @@ def test_registry():
         ({"k": 2.5}, "k must be an integer"),
         ({"variant": 3}, "variant must be 1 or 2"),
         ({"jitter": -1e-3}, "jitter must be a finite number >= 0"),
+        ({"algorithm": "ball_tree"}, "algorithm must be one of 'auto', 'kd_tree', 'brute'"),
     ],
 )
 def test_ksg_bad_params(params, match):

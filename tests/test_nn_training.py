@@ -250,3 +250,48 @@ def test_fit_on_cuda_matches_cpu():
     for got, want in zip(gpu.parameters(), cpu.parameters(), strict=True):
         np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), atol=1e-4)
     np.testing.assert_allclose(h_gpu.train_loss, h_cpu.train_loss, rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# checkpoints: an interrupted run resumes to the uninterrupted result
+
+
+class Crash(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
+    x, y = task()
+    options = dict(epochs=9, batch_size=32, optimizer="adam", lr=0.01, seed=1)
+    reference = EnsembleMLP((3, 4), 12, hidden=(5, 3))
+    full = fit(reference, x, y, **options)
+
+    path = tmp_path / "run.pt"
+    seen = []
+
+    def crash_at_7(epoch):
+        seen.append(epoch)
+        if epoch == 7:
+            raise Crash
+
+    model = EnsembleMLP((3, 4), 12, hidden=(5, 3))
+    with pytest.raises(Crash):
+        fit(model, x, y, **options, callback=crash_at_7, checkpoint=path, checkpoint_every=3)
+    assert seen == list(range(8))
+    seen.clear()
+    fresh = EnsembleMLP((3, 4), 12, hidden=(5, 3))  # a new process: same init, state from disk
+    resumed = fit(fresh, x, y, **options, callback=seen.append, checkpoint=path)
+    assert seen == [7, 8, 9]  # continued after the checkpoint of epoch 6
+    for a, b in zip(params(reference), params(fresh), strict=True):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(full, resumed)
+
+
+def test_checkpoint_with_other_settings_is_refused(tmp_path):
+    x, y = task()
+    path = tmp_path / "run.pt"
+    fit(MLP(12, hidden=(4,), seed=0), x, y, epochs=2, checkpoint=path)
+    with pytest.raises(ValueError, match="other settings"):
+        fit(MLP(12, hidden=(4,), seed=0), x, y, epochs=2, lr=0.5, checkpoint=path)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        fit(MLP(12, hidden=(4,), seed=0), x, y, epochs=2, checkpoint=path, checkpoint_every=0)

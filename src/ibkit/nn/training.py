@@ -30,7 +30,9 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -195,6 +197,62 @@ def _make_optimizer(
 
 
 # ---------------------------------------------------------------------------
+# checkpoints
+
+
+class _Checkpoint:
+    """Saves and restores everything a run needs to continue exactly where it stopped."""
+
+    def __init__(
+        self,
+        path: Path,
+        every: int,
+        settings: dict[str, Any],
+        model: torch.nn.Module,
+        opt: torch.optim.Optimizer,
+        generators: list[torch.Generator],
+        records: torch.Tensor,
+    ) -> None:
+        self.path, self.every, self.settings = path, every, settings
+        self.model, self.opt, self.generators, self.records = model, opt, generators, records
+
+    def restore(self) -> int:
+        """Load the saved state if the file exists; return its epoch (−1 without one)."""
+        if not self.path.exists():
+            return -1
+        state = torch.load(self.path, weights_only=True)
+        if state["settings"] != self.settings:
+            raise ValueError(
+                f"checkpoint {self.path} was written with other settings "
+                f"({state['settings']}); delete it or train with the same settings"
+            )
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        for g, g_state in zip(self.generators, state["generators"], strict=True):
+            g.set_state(g_state)
+        epoch = int(state["epoch"])
+        self.records[: epoch + 1] = state["records"]
+        return epoch
+
+    def save(self, epoch: int) -> None:
+        """Write the state after ``epoch`` if it is due (every ``every`` epochs, and last)."""
+        if epoch % self.every and epoch != self.settings["epochs"]:
+            return
+        state = {
+            "settings": self.settings,
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "generators": [g.get_state() for g in self.generators],
+            "records": self.records[: epoch + 1].clone(),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+
+
+# ---------------------------------------------------------------------------
 # public API
 
 
@@ -243,6 +301,8 @@ def fit(
     y_test: Any = None,
     callback: Callable[[int], None] | None = None,
     progress: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 100,
 ) -> pd.DataFrame:
     r"""Train ``model`` in place; return one row of loss and accuracy per epoch and member.
 
@@ -279,6 +339,15 @@ def fit(
         epoch ``1, …, epochs``, after that epoch's row of the history is computed.
     progress : bool
         Show a ``rich`` progress bar (needs ``rich``, from the ``cli`` extra).
+    checkpoint : path, optional
+        File that makes the run resumable: every ``checkpoint_every`` epochs and at the
+        end, the model, the optimizer, the data-order generators and the history so far
+        are saved there (atomically). If the file exists when ``fit`` starts, training
+        continues from the saved epoch — with the same settings, else ``ValueError`` —
+        and reproduces the uninterrupted run; ``callback`` is called again only for
+        the epochs after the saved one.
+    checkpoint_every : int
+        Epochs between checkpoints, ≥ 1.
 
     Returns
     -------
@@ -322,6 +391,29 @@ def fit(
     kind = model.output_kind
 
     records = torch.full((epochs + 1, n_members, len(_METRICS)), math.nan, dtype=torch.float64)
+    saver = None
+    first = 0
+    if checkpoint is not None:
+        settings = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "optimizer": optimizer,
+            "lr": lr,
+            "momentum": momentum,
+            "seed": seed,
+            "seeds": list(member_seeds),
+            "n_train": n,
+        }
+        saver = _Checkpoint(
+            Path(checkpoint),
+            _check_positive_int(checkpoint_every, "checkpoint_every"),
+            settings,
+            model,
+            opt,
+            generators,
+            records,
+        )
+        first = saver.restore() + 1
 
     def record(epoch: int) -> None:
         records[epoch, :, :2] = _evaluate(model, x, y).cpu()
@@ -342,14 +434,20 @@ def fit(
         bar = Progress(transient=True)
         task = bar.add_task("training", total=epochs)
     with bar:
-        record(0)
-        for epoch in range(1, epochs + 1):
+        if first == 0:
+            record(0)
+            first = 1
+        elif progress:
+            bar.advance(task, first - 1)
+        for epoch in range(first, epochs + 1):
             if full_batch:
                 step(x, y)
             else:
                 for index in _minibatches(n, batch_size, generators, x.device):
                     step(x[index], y[index])
             record(epoch)
+            if saver is not None:
+                saver.save(epoch)
             if progress:
                 bar.advance(task)
 

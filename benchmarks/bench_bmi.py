@@ -1,0 +1,203 @@
+"""ibkit's MI estimators side by side with benchmark-mi (``bmi``) on ground-truth tasks.
+
+Run with ``make bench-bmi`` (it builds ``.venv-bmi``: benchmark-mi 0.1.3 imports only with
+older jax and scipy pins) or ``.venv-bmi/bin/python benchmarks/bench_bmi.py [--quick]``.
+
+The tasks, sample sizes, seeds and the table are those of ``bench_estimators.py``.
+Methods (bmi's estimates are in nats and are converted to bits):
+
+* ibkit ``ksg`` (k=3), ``gaussian``, ``binning`` (20 quantile bins per coordinate);
+* bmi ``KSGEnsembleFirstEstimator`` with one neighbourhood k=3, max-norm in X and Y and
+  no standardisation: the same estimator as ibkit's ``ksg`` (variant 1), so the two
+  columns should agree up to ibkit's 1e-10 tie-breaking jitter, and differ in time;
+* bmi ``HistogramEstimator`` (10 bins per coordinate; 1-D tasks only, its loops run over
+  all bins^(d_x + d_y) cells), ``CCAMutualInformationEstimator`` and
+  ``KDEMutualInformationEstimator`` (its defaults: tophat kernel, Scott bandwidth).
+
+A second table times the KSG neighbour searches at n = 5000 in 1, 5 and 20 dimensions
+per variable: ibkit with ``algorithm="kd_tree"``, ``"brute"`` and ``"auto"`` (the
+default), and bmi's KSG; each time is the best of ``--repeats`` calls.
+Results go to ``benchmarks/results/bmi.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bench_estimators import (
+    LN2,
+    TASKS,
+    Method,
+    fmt_time,
+    ibkit_method,
+    markdown,
+    print_report,
+    run_all,
+)
+from report import print_table, versions, write_json
+
+RESULTS = Path(__file__).resolve().parent / "results" / "bmi.json"
+
+#: tasks of the speed table (1, 5 and 20 dimensions per variable) and its sample size
+SPEED_TASKS = ("gauss-1d", "gauss-5d", "gauss-20d-sparse")
+SPEED_N = 5000
+
+
+def bmi_method(factory: Callable[[], Any]) -> Callable[[np.ndarray, np.ndarray, int], float]:
+    """A bmi estimator (built by ``factory`` on each call) as a method in bits."""
+
+    def run(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+        return float(factory().estimate(x, y)) / LN2
+
+    return run
+
+
+def bmi_ksg() -> Any:
+    from bmi.estimators import KSGEnsembleFirstEstimator
+
+    return KSGEnsembleFirstEstimator(neighborhoods=(3,), metric_x="chebyshev", standardize=False)
+
+
+def bmi_histogram() -> Any:
+    from bmi.estimators import HistogramEstimator
+
+    return HistogramEstimator(n_bins_x=10)
+
+
+def bmi_cca() -> Any:
+    from bmi.estimators import CCAMutualInformationEstimator
+
+    return CCAMutualInformationEstimator()
+
+
+def bmi_kde() -> Any:
+    from bmi.estimators import KDEMutualInformationEstimator
+
+    return KDEMutualInformationEstimator()
+
+
+METHODS: tuple[Method, ...] = (
+    Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
+    Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
+    Method(
+        "binning",
+        "ibkit binning (20 quantile)",
+        ibkit_method("binning", n_bins=20, strategy="quantile"),
+    ),
+    Method("bmi-ksg", "bmi KSG (k=3, max-norm, not standardised)", bmi_method(bmi_ksg)),
+    Method("bmi-hist", "bmi histogram (10 bins)", bmi_method(bmi_histogram), only_1d=True),
+    Method("bmi-cca", "bmi CCA", bmi_method(bmi_cca)),
+    Method("bmi-kde", "bmi KDE (tophat, Scott)", bmi_method(bmi_kde)),
+)
+
+SPEED_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, int], float]] = {
+    "ibkit ksg kd_tree": ibkit_method("ksg", k=3, algorithm="kd_tree"),
+    "ibkit ksg brute": ibkit_method("ksg", k=3, algorithm="brute"),
+    "ibkit ksg auto": ibkit_method("ksg", k=3),
+    "bmi ksg": bmi_method(bmi_ksg),
+}
+
+
+def ksg_speed(repeats: int) -> list[dict[str, Any]]:
+    """Best-of-``repeats`` time of each KSG implementation on the speed tasks."""
+    rows = []
+    for spec in (t for t in TASKS if t.key in SPEED_TASKS):
+        task = spec.build()
+        x, y = task.sample(SPEED_N, random_state=0)
+        row: dict[str, Any] = {"task": spec.key, "title": spec.title, "dim": task.dim}
+        for label, run in SPEED_METHODS.items():
+            print(f"  speed {spec.title:<28} {label:<18} ...", end="", file=sys.stderr)
+            best, value = np.inf, np.nan
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                value = run(x, y, 0)
+                best = min(best, time.perf_counter() - t0)
+            print(f" {fmt_time(best)}", file=sys.stderr)
+            row[label] = {"seconds": best, "bits": value}
+        rows.append(row)
+    return rows
+
+
+def print_speed(rows: list[dict[str, Any]]) -> str:
+    """Print the speed table; return it as markdown."""
+    labels = list(SPEED_METHODS)
+    header = ("task", "dim", *labels, "bmi / ibkit auto", "|Δ| bits")
+    body = []
+    for row in rows:
+        ratio = row["bmi ksg"]["seconds"] / row["ibkit ksg auto"]["seconds"]
+        delta = abs(row["bmi ksg"]["bits"] - row["ibkit ksg auto"]["bits"])
+        body.append(
+            (
+                row["title"],
+                str(row["dim"]),
+                *(fmt_time(row[lab]["seconds"]) for lab in labels),
+                f"{ratio:.1f}x",
+                f"{delta:.1e}",
+            )
+        )
+    print(f"\nKSG (k=3) time at n = {SPEED_N}, best of repeats")
+    print_table(header, body)
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="n=1000, 2 seeds, 4 tasks")
+    parser.add_argument("--n", type=int, nargs="+", help="sample sizes (1000 5000; quick 1000)")
+    parser.add_argument("--seeds", type=int, help="number of seeds (3; quick 2)")
+    parser.add_argument("--tasks", nargs="+", choices=[t.key for t in TASKS], help="subset")
+    parser.add_argument("--slow", type=float, default=20.0, help="seconds; skip larger n after")
+    parser.add_argument("--repeats", type=int, default=3, help="timings per speed cell")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    args = parser.parse_args(argv)
+
+    ns = sorted(args.n or ([1000] if args.quick else [1000, 5000]))
+    seeds = list(range(args.seeds or (2 if args.quick else 3)))
+    tasks = [t for t in TASKS if t.in_quick or not args.quick]
+    if args.tasks:
+        tasks = [t for t in TASKS if t.key in args.tasks]
+    vers = versions(("ibkit", "benchmark-mi", "jax", "numpy", "scipy", "scikit-learn"))
+
+    started = time.perf_counter()
+    print(f"benchmark-mi comparison: n in {ns}, seeds {seeds}", file=sys.stderr)
+    records = run_all(tasks, ns, seeds, args.slow, METHODS)
+    speed = ksg_speed(args.repeats)
+    total = time.perf_counter() - started
+
+    print_report(records)
+    md = markdown(records, METHODS)
+    print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
+    print(md)
+    speed_md = print_speed(speed)
+    print("\nMarkdown:\n")
+    print(speed_md)
+    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
+
+    out = {
+        "quick": args.quick,
+        "n": ns,
+        "seeds": seeds,
+        "slow_s": args.slow,
+        "methods": {m.key: m.label for m in METHODS},
+        "versions": vers,
+        "records": records,
+        "markdown": md,
+        "speed_n": SPEED_N,
+        "speed": speed,
+        "speed_markdown": speed_md,
+        "total_seconds": total,
+    }
+    write_json(args.out, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
