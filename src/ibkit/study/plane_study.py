@@ -1,0 +1,359 @@
+r"""The information-plane study of deep networks: tanh against ReLU, several estimators.
+
+Shwartz-Ziv & Tishby (2017) trained a 12-10-7-5-4-3-2 tanh network on the 12-bit task,
+binned each layer into 30 bins on [−1, 1] and saw I(X;T) first rise (fitting) and then
+fall (compression). Saxe et al. (2018) found no compression with ReLU, traced the tanh
+result to saturation under binning, and used KDE bounds on a noisy layer instead.
+:func:`run_plane_study` repeats both on the same seeds, split and schedule:
+
+1. the 12-bit task (:func:`ibkit.datasets.tishby_12bit`), a seeded stratified split;
+2. for each activation, an :class:`~ibkit.nn.EnsembleMLP` of all seeds trained at once
+   (:func:`ibkit.nn.fit`), checkpointed so an interrupted run resumes;
+3. an :class:`~ibkit.nn.InformationPlane` on all 4096 inputs at log-spaced epochs, with
+   every estimator of :data:`PLANE_ESTIMATORS` (binning three ways, KDE bounds at two
+   noise levels, the Monte Carlo MI of the noisy layer), and the gradient SNR;
+4. the compression metrics of every layer with intervals across seeds
+   (:mod:`ibkit.study.metrics`), and the exact IB curve of the task as the bound.
+
+Everything is written to the output folder as it is computed (tidy CSVs, figures), and a
+second call with the same folder and configuration continues where the first stopped.
+
+References
+----------
+R. Shwartz-Ziv and N. Tishby, arXiv:1703.00810, 2017.
+A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR 2018.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ibkit._validation import check_int, optional_module
+
+__all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_study"]
+
+#: The estimators of the study, by label: the settings of the two reference analyses.
+PLANE_ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
+    # Shwartz-Ziv & Tishby: 30 equal bins on the range of tanh
+    "bin30[-1,1]": ("binning", {"n_bins": 30, "value_range": (-1.0, 1.0)}),
+    # Saxe et al.: bins of width 0.07 on an unbounded grid (ReLU is not collapsed)
+    "bin0.07": ("binning", {"bin_size": 0.07}),
+    # 30 bins spanning each layer's values at that epoch
+    "bin30": ("binning", {"n_bins": 30}),
+    # Saxe et al.'s KDE bounds on a noisy layer, at their two noise variances
+    "kde1e-3": ("kde", {"noise_variance": 1e-3}),
+    "kde0.1": ("kde", {"noise_variance": 0.1}),
+    # the Monte Carlo MI of the same noisy layer that the KDE bounds bracket
+    "noisy_mc0.1": ("noisy_mc", {"noise_variance": 0.1, "n_mc": 1}),
+}
+
+
+@dataclass(frozen=True)
+class PlaneStudy:
+    """The configuration of an information-plane study (defaults: the reference setup).
+
+    Attributes
+    ----------
+    activations : tuple of str
+        One ensemble per activation (names of :data:`ibkit.nn.ACTIVATIONS`).
+    seeds : tuple of int
+        Network seeds; every activation uses the same ones.
+    epochs, n_points : int
+        Training epochs, and how many log-spaced epochs are recorded (0 and the last
+        included).
+    hidden : tuple of int
+        Hidden widths (12 inputs and 2 softmax outputs around them).
+    train_size, split_seed : float, int
+        Fraction of the 4096 patterns used for training, and the seed of the split.
+    optimizer, lr, batch_size
+        Training settings (Adam, 4e-4, 256 as in Saxe et al.'s reproduction).
+    estimators : tuple of str
+        Labels of :data:`PLANE_ESTIMATORS`.
+    label_noise : float
+        Probability of flipping each label of the task (0: the noise-free task).
+    track_gradients : bool
+        Record the gradient signal-to-noise ratio per layer.
+    """
+
+    activations: tuple[str, ...] = ("tanh", "relu")
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    epochs: int = 4000
+    n_points: int = 200
+    hidden: tuple[int, ...] = (10, 7, 5, 4, 3)
+    train_size: float = 0.85
+    split_seed: int = 0
+    optimizer: str = "adam"
+    lr: float = 4e-4
+    batch_size: int = 256
+    estimators: tuple[str, ...] = tuple(PLANE_ESTIMATORS)
+    label_noise: float = 0.0
+    track_gradients: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("activations", "seeds", "hidden", "estimators"):
+            value = getattr(self, name)
+            if isinstance(value, (str, int)) or not len(value):
+                raise ValueError(f"{name} must be a non-empty sequence; got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        unknown = [e for e in self.estimators if e not in PLANE_ESTIMATORS]
+        if unknown:
+            raise ValueError(
+                f"unknown estimator label(s) {unknown}; choose from {list(PLANE_ESTIMATORS)}"
+            )
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct; got {self.seeds}")
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.n_points, "n_points", minimum=2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready configuration (tuples as lists)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlaneStudy:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(data) - known)
+        if extra:
+            raise ValueError(f"unknown study setting(s) {extra}; known: {sorted(known)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+@dataclass(frozen=True, eq=False)
+class PlaneStudyResult:
+    """The tables of a finished study (also on disk in ``out_dir``).
+
+    Attributes
+    ----------
+    study : PlaneStudy
+    results : pandas.DataFrame
+        The information-plane table (one row per activation, seed, epoch, layer and
+        estimator), joined with the training metrics of that epoch and seed.
+    gradients, history : pandas.DataFrame
+        Gradient SNR rows, and loss/accuracy per epoch and seed.
+    compression, summary : pandas.DataFrame
+        Per-seed compression metrics, and their means with intervals across seeds.
+    bound : IBCurve
+        The exact IB curve of the task.
+    out_dir : Path
+    timing : dict
+        Seconds spent per activation (training + recording), and in total.
+    """
+
+    study: PlaneStudy
+    results: Any
+    gradients: Any
+    history: Any
+    compression: Any
+    summary: Any
+    bound: Any
+    out_dir: Path
+    timing: dict[str, float] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, Any]:
+        """The study's figures by file stem: planes, trajectories, SNR, training curves."""
+        from ibkit.study.figures import (
+            plot_gradient_snr,
+            plot_layer_trajectories,
+            plot_plane_grid,
+            plot_training_curves,
+        )
+
+        plt = optional_module("matplotlib.pyplot", "PlaneStudyResult.figures", "plot")
+        figs: dict[str, Any] = {"planes": plot_plane_grid(self.results, bound=self.bound)}
+        acts = list(self.study.activations)
+        ests = list(self.study.estimators)
+        fig, axes = plt.subplots(
+            len(acts),
+            len(ests),
+            figsize=(3.4 * len(ests), 2.7 * len(acts)),
+            layout="constrained",
+            squeeze=False,
+        )
+        for i, act in enumerate(acts):
+            for j, est in enumerate(ests):
+                rows = self.results[
+                    (self.results["activation"] == act) & (self.results["estimator"] == est)
+                ]
+                plot_layer_trajectories(rows, ax=axes[i, j], title=f"{act} · {est}")
+        figs["trajectories"] = fig
+        if self.gradients is not None and len(self.gradients):
+            fig, axes = plt.subplots(
+                1, len(acts), figsize=(4.2 * len(acts), 3.0), layout="constrained", squeeze=False
+            )
+            for ax, act in zip(axes[0], acts, strict=True):
+                plot_gradient_snr(
+                    self.gradients[self.gradients["activation"] == act], ax=ax, title=act
+                )
+            figs["gradient_snr"] = fig
+        fig, axes = plt.subplots(
+            len(acts), 2, figsize=(7.6, 2.6 * len(acts)), layout="constrained", squeeze=False
+        )
+        for row, act in zip(axes, acts, strict=True):
+            plot_training_curves(self.history[self.history["activation"] == act], axes=row)
+            row[0].set_title(act, fontsize=9)
+        figs["training"] = fig
+        return figs
+
+    def save_figures(self, formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
+        """Write every figure to ``out_dir`` in each format; return the paths."""
+        from ibkit.plots import save_figure
+
+        paths = []
+        for stem, fig in self.figures().items():
+            paths += [save_figure(fig, self.out_dir / f"{stem}.{fmt}") for fmt in formats]
+        return paths
+
+
+def run_plane_study(
+    study: PlaneStudy | None = None,
+    out_dir: str | Path = "plane-study",
+    *,
+    n_jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> PlaneStudyResult:
+    """Run (or resume) an information-plane study and write its tables to ``out_dir``.
+
+    Parameters
+    ----------
+    study : PlaneStudy, optional
+        The configuration (default: the reference setup, 5 seeds × 4000 epochs).
+    out_dir : str or Path
+        Folder for ``config.json``, the per-activation tables and checkpoints, and the
+        combined ``results.csv``, ``gradients.csv``, ``history.csv``,
+        ``compression.csv`` and ``compression_summary.csv``. A folder holding a study
+        with another configuration is refused.
+    n_jobs : int
+        Activations trained in parallel worker processes (each with one torch thread).
+    progress : callable, optional
+        Called with a one-line message as each activation starts and ends.
+
+    Returns
+    -------
+    PlaneStudyResult
+    """
+    import time
+
+    from joblib import Parallel, delayed
+
+    from ibkit.datasets import tishby_12bit
+    from ibkit.ib import ib_curve
+    from ibkit.study.metrics import compression_metrics, summarize_compression
+
+    pd = optional_module("pandas", "run_plane_study", "torch")
+    study = PlaneStudy() if study is None else study
+    if not isinstance(study, PlaneStudy):
+        raise ValueError(f"study must be a PlaneStudy; got {type(study).__name__}")
+    n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+    out = Path(out_dir)
+    _claim_folder(out, study)
+    say = progress or (lambda message: None)
+
+    started = time.perf_counter()
+    acts = study.activations
+    if n_jobs == 1 or len(acts) == 1:
+        timings = []
+        for act in acts:
+            say(f"{act}: training {len(study.seeds)} seeds for {study.epochs} epochs")
+            timings.append(_run_activation(study, act, str(out)))
+            say(f"{act}: done in {timings[-1]:.0f} s")
+    else:
+        say(f"training {', '.join(acts)} in {min(n_jobs, len(acts))} processes")
+        timings = Parallel(n_jobs=min(n_jobs, len(acts)))(
+            delayed(_run_activation)(study, act, str(out)) for act in acts
+        )
+    timing = dict(zip(acts, timings, strict=True))
+
+    def gather(name: Callable[[str], str]) -> Any:
+        frames = [pd.read_csv(out / name(act)) for act in acts if (out / name(act)).exists()]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    history = gather(lambda act: f"history_{act}.csv")
+    results = gather(lambda act: f"plane_{act}.csv").merge(
+        history, on=["activation", "seed", "epoch"], how="left", validate="many_to_one"
+    )
+    gradients = gather(lambda act: f"plane_{act}_gradients.csv")
+    compression = compression_metrics(results)
+    summary = summarize_compression(compression)
+    bound = ib_curve(tishby_12bit(study.label_noise).p_xy)
+    for name, frame in (
+        ("results", results),
+        ("gradients", gradients),
+        ("history", history),
+        ("compression", compression),
+        ("compression_summary", summary),
+    ):
+        if frame is not None:
+            frame.to_csv(out / f"{name}.csv", index=False)
+    timing["total"] = time.perf_counter() - started
+    return PlaneStudyResult(
+        study, results, gradients, history, compression, summary, bound, out, timing
+    )
+
+
+def _claim_folder(out: Path, study: PlaneStudy) -> None:
+    """Create ``out`` with ``config.json``, or check that it holds this same study."""
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "config.json"
+    if config.exists():
+        previous = json.loads(config.read_text())
+        if previous != study.to_dict():
+            raise ValueError(
+                f"{out} holds a study with another configuration ({config}); resume it with "
+                "the same settings, or choose another output folder"
+            )
+    else:
+        config.write_text(json.dumps(study.to_dict(), indent=2) + "\n")
+
+
+def _run_activation(study: PlaneStudy, activation: str, out_dir: str) -> float:
+    """Train and record one activation (all seeds at once); return the seconds spent."""
+    import time
+
+    import torch
+
+    from ibkit.datasets import tishby_12bit, train_test_split
+    from ibkit.nn import EnsembleMLP, InformationPlane, fit
+
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    out = Path(out_dir)
+    task = tishby_12bit(study.label_noise)
+    split = train_test_split(task.x, task.y, study.train_size, random_state=study.split_seed)
+    model = EnsembleMLP(
+        study.seeds, task.x.shape[1], hidden=study.hidden, out_features=2, activation=activation
+    )
+    plane = InformationPlane(
+        model,
+        task.x,
+        task.y,
+        estimators={label: PLANE_ESTIMATORS[label] for label in study.estimators},
+        schedule="log",
+        n_epochs=study.epochs + 1,
+        n_points=study.n_points,
+        track_gradients=study.track_gradients,
+        path=out / f"plane_{activation}.csv",
+        run=activation,
+        labels={"activation": activation},
+    )
+    with plane:
+        history = fit(
+            model,
+            split.x_train,
+            split.y_train,
+            epochs=study.epochs,
+            batch_size=study.batch_size,
+            optimizer=study.optimizer,
+            lr=study.lr,
+            x_test=split.x_test,
+            y_test=split.y_test,
+            callback=plane.record,
+            checkpoint=out / f"checkpoint_{activation}.pt",
+        )
+    history.insert(0, "activation", activation)
+    history.to_csv(out / f"history_{activation}.csv", index=False)
+    return time.perf_counter() - started

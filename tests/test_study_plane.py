@@ -1,0 +1,121 @@
+"""Tests of the information-plane study runner on a tiny configuration."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ibkit.datasets import tishby_12bit
+from ibkit.measures import mutual_information
+from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, run_plane_study
+
+TINY = PlaneStudy(
+    activations=("tanh", "relu"),
+    seeds=(0, 1),
+    epochs=12,
+    n_points=4,
+    hidden=(6, 3),
+    estimators=("bin30[-1,1]", "bin0.07", "kde0.1"),
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return run_plane_study(TINY, tmp_path_factory.mktemp("study"))
+
+
+def test_tables_cover_every_activation_seed_epoch_layer_and_estimator(tiny):
+    res = tiny.results
+    # 2 activations x 2 seeds x 4 epochs x 3 layers (2 hidden + output) x 3 estimators
+    assert len(res) == 2 * 2 * 4 * 3 * 3
+    epochs = sorted(res["epoch"].unique())  # log-spaced, with 0 and the last
+    assert len(epochs) == 4 and epochs[0] == 0 and epochs[-1] == 12
+    assert set(res["activation"]) == {"tanh", "relu"}
+    assert res.groupby("layer")["is_output"].first().to_dict() == {
+        "act1": False,
+        "act2": False,
+        "output": True,
+    }
+    # training metrics of the same epoch and seed are joined to every row
+    assert res["train_acc"].between(0, 1).all() and res["test_loss"].notna().all()
+    # the compression table has one row per activation x estimator x layer x seed
+    assert len(tiny.compression) == 2 * 3 * 3 * 2
+    assert len(tiny.summary) == 2 * 3 * 3
+
+
+def test_every_point_respects_the_information_bounds(tiny):
+    i_xy = mutual_information(tishby_12bit().p_xy)  # 0.99916 bits
+    res = tiny.results
+    assert (res["i_ty"] <= i_xy + 1e-9).all()
+    assert (res["i_xt"] <= 12 + 1e-9).all() and (res["i_xt"] >= -1e-9).all()
+    # the exact IB curve drawn as the bound is the one of the task
+    assert tiny.bound.i_xy == pytest.approx(i_xy)
+
+
+def test_files_are_written_and_a_rerun_resumes_without_recomputing(tiny):
+    out = tiny.out_dir
+    for name in ("results", "history", "compression", "compression_summary", "gradients"):
+        assert (out / f"{name}.csv").exists()
+    assert json.loads((out / "config.json").read_text()) == TINY.to_dict()
+    before = pd.read_csv(out / "plane_tanh.csv")
+    again = run_plane_study(TINY, out)
+    pd.testing.assert_frame_equal(before, pd.read_csv(out / "plane_tanh.csv"))
+    pd.testing.assert_frame_equal(
+        tiny.results.reset_index(drop=True), again.results.reset_index(drop=True)
+    )
+
+
+def test_an_interrupted_study_resumes_to_the_same_tables(tmp_path, tiny):
+    out = tmp_path / "cut"
+    study = PlaneStudy(
+        **{**TINY.to_dict(), "activations": ("tanh",), "estimators": ("bin30[-1,1]",)}
+    )
+    run_plane_study(study, out)
+    full = pd.read_csv(out / "plane_tanh.csv")
+    # simulate a crash after the first two recorded epochs: the table is cut and the
+    # training checkpoint is rolled back to the start
+    full[full["epoch"] <= 2].to_csv(out / "plane_tanh.csv", index=False)
+    (out / "checkpoint_tanh.pt").unlink()
+    (out / "history_tanh.csv").unlink()
+    run_plane_study(study, out)
+    resumed = pd.read_csv(out / "plane_tanh.csv")
+    pd.testing.assert_frame_equal(full, resumed)
+
+
+def test_a_folder_with_another_configuration_is_refused(tiny):
+    other = PlaneStudy(**{**TINY.to_dict(), "epochs": 13})
+    with pytest.raises(ValueError, match="another configuration"):
+        run_plane_study(other, tiny.out_dir)
+
+
+def test_figures_have_one_panel_per_activation_and_estimator(tiny):
+    figs = tiny.figures()
+    assert set(figs) == {"planes", "trajectories", "gradient_snr", "training"}
+    titled = [ax for ax in figs["planes"].axes if ax.get_title()]
+    assert len(titled) == 2 * 3
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"estimators": ("bin99",)}, "unknown estimator"),
+        ({"seeds": (1, 1)}, "distinct"),
+        ({"activations": ()}, "non-empty"),
+        ({"epochs": 0}, "epochs"),
+    ],
+)
+def test_bad_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PlaneStudy(**kwargs)
+
+
+def test_configuration_round_trip_and_unknown_keys():
+    assert PlaneStudy.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(ValueError, match="unknown study setting"):
+        PlaneStudy.from_dict({"epochz": 3})
+    assert set(PLANE_ESTIMATORS) >= set(PlaneStudy().estimators)
+    assert np.isfinite(PlaneStudy().lr)
