@@ -16,7 +16,7 @@ TINY = PlaneStudy(
     epochs=12,
     n_points=4,
     hidden=(6, 3),
-    estimators=("bin30[-1,1]", "bin0.07", "kde0.1"),
+    estimators=("bin30[-1:1]", "bin0.07", "kde0.1"),
 )
 
 
@@ -69,7 +69,7 @@ def test_files_are_written_and_a_rerun_resumes_without_recomputing(tiny):
 def test_an_interrupted_study_resumes_to_the_same_tables(tmp_path, tiny):
     out = tmp_path / "cut"
     study = PlaneStudy(
-        **{**TINY.to_dict(), "activations": ("tanh",), "estimators": ("bin30[-1,1]",)}
+        **{**TINY.to_dict(), "activations": ("tanh",), "estimators": ("bin30[-1:1]",)}
     )
     run_plane_study(study, out)
     full = pd.read_csv(out / "plane_tanh.csv")

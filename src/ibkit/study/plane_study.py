@@ -39,7 +39,7 @@ __all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_stud
 #: The estimators of the study, by label: the settings of the two reference analyses.
 PLANE_ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     # Shwartz-Ziv & Tishby: 30 equal bins on the range of tanh
-    "bin30[-1,1]": ("binning", {"n_bins": 30, "value_range": (-1.0, 1.0)}),
+    "bin30[-1:1]": ("binning", {"n_bins": 30, "value_range": (-1.0, 1.0)}),
     # Saxe et al.: bins of width 0.07 on an unbounded grid (ReLU is not collapsed)
     "bin0.07": ("binning", {"bin_size": 0.07}),
     # 30 bins spanning each layer's values at that epoch
