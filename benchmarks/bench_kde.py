@@ -1,6 +1,9 @@
 """Noisy-layer estimators ``kde`` and ``noisy_mc``: speed on the information plane, accuracy.
 
-Run with ``.venv/bin/python benchmarks/bench_kde.py [--quick]``.
+Run with ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_kde.py [--quick]
+[--baseline OLD.json]`` (one BLAS thread: the information-plane study runs one layer per
+core). ``--baseline`` takes the JSON of an earlier run (another commit) and adds its
+``kde float32`` and ``noisy_mc`` times and the speed-ups to the speed table.
 
 1. **Speed.** One layer-epoch of the information plane, i.e. one ``plane_point`` call
    (both I(X;T) and I(T;Y)), on the 4096 inputs of the 12-bit task (Shwartz-Ziv &
@@ -10,8 +13,9 @@ Run with ``.venv/bin/python benchmarks/bench_kde.py [--quick]``.
    and float64, and ``noisy_mc`` with n_mc = 1 (its cost grows linearly with n_mc); the
    best of ``--repeats`` calls. The float32 − float64 column is the largest difference
    of the four KDE bounds, in bits. The floor is the float32 product of the m distinct
-   rows with themselves plus 2·m² float32 exponentials (the KL and Bhattacharyya
-   kernels) in the same 512-row blocks, the least work any pairwise KDE must do.
+   rows with themselves and one float32 exponential per entry, over the 512 x 512 tiles
+   on and above the diagonal (the kernels are symmetric, and the KL kernel is the fourth
+   power of the Bhattacharyya one): the least work any pairwise KDE must do.
 2. **Accuracy against quadrature.** A 1-D layer taking a few distinct values on equally
    likely inputs, plus N(0, σ²) noise: I(X;T̃) = H(T̃) − ½ log(2πeσ²) and
    I(T̃;Y) = H(T̃) − Σ_c p(c) H(T̃ | Y=c), every entropy of a Gaussian mixture computed
@@ -26,6 +30,7 @@ Results go to ``benchmarks/results/kde.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -80,16 +85,17 @@ def best_time(run: Any, repeats: int) -> tuple[float, Any]:
 
 
 def floor_seconds(t: np.ndarray, repeats: int, chunk_size: int = 512) -> float:
-    """The KDE floor: the float32 Gram product of the m distinct rows plus 2·m²
-    exponentials, in the estimator's row blocks."""
+    """The KDE floor: the float32 Gram product of the m distinct rows and one
+    exponential per entry, over the estimator's tiles on and above the diagonal."""
     values = np.unique(t, axis=0).astype(np.float32)
-    arg = np.full((chunk_size, values.shape[0]), -1.0, dtype=np.float32)
+    m = values.shape[0]
+    arg = np.full((chunk_size, chunk_size), -1.0, dtype=np.float32)
 
     def run() -> None:
-        for start in range(0, values.shape[0], chunk_size):
-            block = values[start : start + chunk_size] @ values.T
-            np.exp(arg[: block.shape[0]], out=block)
-            np.exp(arg[: block.shape[0]], out=block)
+        for start in range(0, m, chunk_size):
+            for col in range(start, m, chunk_size):
+                block = values[start : start + chunk_size] @ values[col : col + chunk_size].T
+                np.exp(arg[: block.shape[0], : block.shape[1]], out=block)
 
     return best_time(run, repeats)[0]
 
@@ -203,6 +209,15 @@ def markdown(header: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
 
 
+def add_baseline(rows: list[dict[str, Any]], path: Path) -> None:
+    """Add the times of an earlier run (its JSON at ``path``) to the matching rows."""
+    old = {(r["layer"], r["noise_variance"]): r for r in json.loads(path.read_text())["speed"]}
+    for row in rows:
+        before = old.get((row["layer"], row["noise_variance"]))
+        if before is not None:
+            row["baseline"] = {k: before[k] for k in ("kde float32", "noisy_mc n_mc=1")}
+
+
 def speed_table(rows: list[dict[str, Any]]) -> str:
     header = (
         "layer",
@@ -229,9 +244,23 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
         )
         for r in rows
     ]
+    if any("baseline" in r for r in rows):
+        header += ("kde float32 before", "speed-up", "noisy_mc before", "speed-up")
+        body = [cells + baseline_cells(r) for cells, r in zip(body, rows, strict=True)]
     print("\nOne plane_point (I(X;T) and I(T;Y)) at n = 4096, best of repeats")
     print_table(header, body)
     return markdown(header, body)
+
+
+def baseline_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    """The earlier run's times for this row and the speed-ups (blank without them)."""
+    if "baseline" not in row:
+        return ("", "", "", "")
+    cells: tuple[str, ...] = ()
+    for key in ("kde float32", "noisy_mc n_mc=1"):
+        before = row["baseline"][key]
+        cells += (f"{1e3 * before:.0f} ms", f"{before / row[key]:.1f}x")
+    return cells
 
 
 def accuracy_table(rows: list[dict[str, Any]]) -> str:
@@ -258,11 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="width 10 only, 1 repeat")
     parser.add_argument("--repeats", type=int, help="timings per cell (3; quick 1)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    parser.add_argument(
+        "--baseline", type=Path, help="JSON of an earlier run, for before/after columns"
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
 
     started = time.perf_counter()
     speed_rows = speed(args.quick, repeats)
+    if args.baseline is not None:
+        add_baseline(speed_rows, args.baseline)
     accuracy_rows = accuracy()
     total = time.perf_counter() - started
 

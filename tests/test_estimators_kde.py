@@ -5,6 +5,7 @@ import pytest
 from scipy.special import logsumexp
 
 import ibkit.estimators.kde  # noqa: F401  (registers the estimators)
+from ibkit.datasets import tishby_12bit
 from ibkit.estimators._base import available_methods, estimate_mi
 from ibkit.estimators.kde import KDEEstimator, NoisyMCEstimator
 
@@ -147,14 +148,28 @@ def repeated_layer():
     return base[rows], rng.integers(0, 3, size=200)
 
 
+@pytest.mark.parametrize("chunk_size", [5, 512])
 @pytest.mark.parametrize("s2", [1e-2, 0.3])
-def test_repeated_rows_give_the_formula_exactly(repeated_layer, s2):
+def test_repeated_rows_give_the_formula_exactly(repeated_layer, s2, chunk_size):
     t, y = repeated_layer
-    est = KDEEstimator(noise_variance=s2, dtype="float64")
+    est = KDEEstimator(noise_variance=s2, dtype="float64", chunk_size=chunk_size)
     for labels in (np.arange(t.shape[0]), y, np.repeat(np.arange(100), 2)):
         got = est.estimate(t, labels, units="nats")
         want = sorted(_naive_kde(t, labels, s2, scale) for scale in (2.0, 8.0))
         np.testing.assert_allclose([got.lower, got.upper], want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("s2", [1e-3, 0.05])
+def test_distinct_rows_in_tiles_give_the_formula(layer, s2):
+    # 300 distinct rows in 64-row tiles (ragged last tile, off-diagonal tiles counted for
+    # their rows and their columns); 2 and 150 labels (dense and sparse class counts).
+    labels = (np.arange(N), np.arange(N) % 2, np.arange(N) // 2)
+    for dtype, rtol in (("float64", 1e-10), ("float32", 1e-5)):
+        est = KDEEstimator(noise_variance=s2, dtype=dtype, chunk_size=64)
+        for y in labels:
+            got = est.estimate(layer, y, units="nats")
+            want = sorted(_naive_kde(layer, y, s2, scale) for scale in (2.0, 8.0))
+            np.testing.assert_allclose([got.lower, got.upper], want, rtol=rtol)
 
 
 def test_separated_values_give_the_discrete_mi():
@@ -198,6 +213,30 @@ def test_noisy_mc_repeated_rows_give_the_formula_exactly(repeated_layer):
         np.testing.assert_allclose(got.std_error, want_se, rtol=1e-9)
 
 
+def _noisy_mc_formula(t, labels, eps, s2):
+    """The noisy_mc average for draws ``z = t + eps`` (one per row), written out (nats)."""
+    z = t + eps
+    arg = -((z[:, None, :] - t[None, :, :]) ** 2).sum(axis=2) / (2 * s2)
+    same = labels[:, None] == labels[None, :]
+    cls = logsumexp(np.where(same, arg, -np.inf), axis=1) - np.log(same.sum(axis=1))
+    return float(np.mean(cls - (logsumexp(arg, axis=1) - np.log(t.shape[0]))))
+
+
+def test_noisy_mc_draws_far_from_their_own_class():
+    # Each draw of a class-0 row lands exactly on a class-1 row, at ||eps||^2 / 2 ~ 50
+    # nats from its own component: its class sum is e^-50 times the row maximum.
+    d, s2, half = 100, 1.0, 10
+    eps = np.random.default_rng(3).normal(scale=np.sqrt(s2), size=(2 * half, d))
+    t0 = np.random.default_rng(4).normal(scale=3.0, size=(half, d))
+    t = np.vstack([t0, t0 + eps[:half]])
+    labels = np.repeat([0, 1], half)
+    want = _noisy_mc_formula(t, labels, eps, s2)
+    for dtype, rtol in (("float64", 1e-9), ("float32", 1e-5)):
+        est = NoisyMCEstimator(noise_variance=s2, n_mc=1, dtype=dtype)
+        got = est.estimate(t, labels, units="nats", random_state=3)
+        np.testing.assert_allclose(got.value, want, rtol=rtol)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
 def test_plane_point_equals_two_estimates(repeated_layer, layer, dtype, cls):
@@ -234,6 +273,21 @@ def test_float32_close_to_float64(s2, gain):
     )
     for a, b in zip(single, double, strict=True):
         np.testing.assert_allclose(a.value, b.value, atol=2e-4)
+
+
+@pytest.mark.parametrize("s2", [1e-3, 0.1])
+def test_float32_close_to_float64_on_saturated_12bit_layer(s2):
+    # 4096 inputs of the 12-bit task, a saturated tanh layer of width 10: many rows are
+    # nearly equal, ||t||^2 / sigma^2 ~ 1e4, the worst case for float32 cancellation.
+    task = tishby_12bit()
+    x = np.asarray(task.x, dtype=float) - 0.5
+    w = np.random.default_rng(0).normal(size=(x.shape[1], 10)) / np.sqrt(x.shape[1])
+    t = np.tanh(300.0 * x @ w)
+    x_labels, y = np.arange(t.shape[0]), np.asarray(task.y)
+    single = KDEEstimator(noise_variance=s2).plane_point(t, x_labels, y)
+    double = KDEEstimator(noise_variance=s2, dtype="float64").plane_point(t, x_labels, y)
+    for a, b in zip(single, double, strict=True):
+        np.testing.assert_allclose([a.lower, a.upper], [b.lower, b.upper], atol=1e-4)
 
 
 @pytest.mark.parametrize("seed", range(4))
