@@ -24,7 +24,7 @@ $(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	touch $@
 
 demo: $(VENV)/.dev
-	$(PY) -m ibkit.demo --out $(OUT)
+	$(PY) -m ibkit.cli demo --out $(OUT)
 
 test: $(VENV)/.dev
 	$(PY) -m ruff check src tests benchmarks examples

@@ -148,19 +148,77 @@ def test_quiet_prints_nothing(samples_csv):
     assert "ksg estimate of I(a; b)" in shown.stdout
 
 
-# --------------------------------------------------------------------------- demo
+PNG = b"\x89PNG\r\n\x1a\n"
+PDF = b"%PDF"
 
 
-def test_demo_writes_the_report_and_results(tmp_path):
-    out = tmp_path / "demo"
-    summary = run_json("demo", "--out", out)
-    html = (out / "report.html").read_text()
-    assert summary["report"] == str(out / "report.html")
-    assert html.count('<img alt="IB curves of the 12-bit task, figure 1"') == 1
-    assert "data:image/png;base64," in html and "<script" not in html
+# --------------------------------------------------------------------------- plane
+
+
+def test_plane_writes_figures_summary_and_resumes(tmp_path):
+    out = tmp_path / "plane"
+    args = ["plane", "--seeds", "2", "--epochs", "20", "--points", "5", "--estimators",
+            "bin0.07", "--out", out]  # fmt: skip
+    summary = run_json(*args, "--seed", "3")
+    rows = pd.DataFrame(summary["summary"])
+    assert set(rows["activation"]) == {"tanh", "relu"} and set(rows["n_seeds"]) == {2}
+    assert len(rows) == 2 * 6  # five hidden layers and the output, per activation
+    assert (rows["peak_i_xt"] <= 12 + 1e-9).all()  # H(X) = 12 bits: 4096 equiprobable inputs
+    assert (rows["drop_bits"] >= 0).all()
+    assert (rows["drop_bits_low"] <= rows["drop_bits"]).all()
+    assert (rows["drop_bits"] <= rows["drop_bits_high"]).all()
     results = pd.read_csv(out / "results.csv")
-    assert set(results["task"]) == {"12bit", "12bit_noise0.05", "12bit_noise0.1"}
-    assert "12bit_noise0.05" in html  # the summary table of the tasks
+    assert set(results["seed"]) == {3, 4} and results["epoch"].max() == 20
+    assert (results["i_ty"] <= 1 + 1e-9).all()  # H(Y) = 1 bit
+    for name in ("planes", "gradient_snr", "training"):
+        assert (out / f"{name}.png").read_bytes().startswith(PNG)
+        assert (out / f"{name}.pdf").read_bytes().startswith(PDF)
+    again = run_json(*args, "--seed", "3")  # the same study: resumed, nothing retrained
+    assert again["summary"] == summary["summary"]
+    assert pd.read_csv(out / "results.csv").equals(results)
+
+
+def test_plane_prints_the_compression_table(tmp_path):
+    result = invoke("plane", "--activations", "relu", "--seeds", "2", "--epochs", "5",
+                    "--points", "2", "--estimators", "bin0.07", "--out", tmp_path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "compression of I(X;T)" in result.stdout and "drop_bits" in result.stdout
+    assert "relu" in result.stdout and "tanh" not in result.stdout
+
+
+# --------------------------------------------------------------------------- vib-sweep
+
+
+@pytest.fixture
+def labelled_csv(tmp_path):
+    """Four features in [0, 1]; the label is whether the first is above one half."""
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 4))
+    path = tmp_path / "labelled.csv"
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(y=(x[:, 0] > 0.5).astype(int))
+    frame.to_csv(path, index=False)
+    return path, frame["y"].to_numpy()
+
+
+def test_vib_sweep_on_a_table(labelled_csv, tmp_path):
+    path, y = labelled_csv
+    out = tmp_path / "vib"
+    summary = run_json("vib-sweep", "--table", path, "--betas", "1e-3,1", "--epochs", "2",
+                       "--dim", "2", "--fgsm", "0.1", "--out", out)  # fmt: skip
+    table = pd.read_csv(out / "vib_sweep.csv")
+    assert table["beta"].tolist() == [1e-3, 1.0]
+    p = np.bincount(y) / len(y)
+    np.testing.assert_allclose(table["h_y_bits"], -np.sum(p * np.log2(p)), rtol=0.05)
+    assert (table["relevance_bits"] <= table["h_y_bits"] + 1e-9).all()
+    assert "fgsm_acc_0.1" in table and len(summary["table"]) == 2
+    assert (out / "vib_sweep.png").read_bytes().startswith(PNG)
+    assert (out / "vib_sweep.pdf").read_bytes().startswith(PDF)
+
+
+def test_vib_sweep_prints_the_table_for_digits(tmp_path):
+    result = invoke("vib-sweep", "--betas", "0.01", "--epochs", "1", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "1797 samples" in result.stdout and "test_acc" in result.stdout
 
 
 # --------------------------------------------------------------------------- sweep
@@ -253,6 +311,17 @@ def bad_inputs(tmp_path):
         (["sweep", "{d}/bad.toml", "--backend", "spark"], "'rho' must be a non-empty list"),
         (["sweep", "{d}/missing.toml"], "ibkit sweep: error: {d}/missing.toml: no such file"),
         (["frobnicate"], "ibkit: error: No such command 'frobnicate'"),
+        (["plane", "--estimators", "bin0.07,magic"], "unknown estimator label(s) ['magic']"),
+        (["plane", "--hidden", "10,x"], "--hidden expects comma-separated ints; 'x' is not one"),
+        (["plane", "--activations", "tanh,"], "--activations expects a comma-separated list"),
+        (["plane", "--seeds", "0"], "Invalid value for '--seeds'"),
+        (["vib-sweep", "--data", "mnist"], "--data knows only 'digits'; got 'mnist'"),
+        (["vib-sweep", "--data", "digits", "--table", "{d}/ok.csv"],
+         "give one of --data, --mnist and --table; got --data and --table"),
+        (["vib-sweep", "--betas", "1,-1"], "betas must be >= 0"),
+        (["vib-sweep", "--betas", "1,x"], "--betas expects comma-separated floats"),
+        (["vib-sweep", "--mnist", "{d}/img", "{d}/lab"], "{d}/img"),
+        (["vib-sweep", "--table", "{d}/three.csv"], "no column ['y']"),
     ],
 )  # fmt: skip
 def test_user_errors_give_one_line_and_status_2(bad_inputs, args, expected):
@@ -270,7 +339,8 @@ def test_version_and_help():
 
     assert invoke("--version").stdout == f"ibkit {__version__}\n"
     shown = invoke("--help").stdout
-    assert all(command in shown for command in ("curve", "estimate", "demo", "sweep"))
+    commands = ("curve", "estimate", "demo", "sweep", "plane", "vib-sweep")
+    assert all(command in shown for command in commands)
 
 
 def test_sweep_rejects_a_bad_backend(tmp_path):

@@ -10,6 +10,7 @@ every image must be decoded (``naturalWidth > 0``).
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import select
@@ -234,6 +235,62 @@ def test_browser_check_sees_a_remote_file(sections, tmp_path):
     )
     _, errors = open_in_browser(page, tmp_path)
     assert any("Content Security Policy" in e for e in errors), errors
+
+
+DEMO_SECTIONS = [
+    "IB curves of the 12-bit task",
+    "How accurate are the MI estimators?",
+    "Information planes of tanh and ReLU networks",
+    "Variational IB on digits: a beta sweep",
+]
+
+
+@pytest.fixture(scope="module")
+def quick_demo(tmp_path_factory):
+    """``ibkit demo --quick``: every section of the demo at tiny sizes."""
+    from typer.testing import CliRunner
+
+    from ibkit.cli import app
+
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        app, ["demo", "--quick", "--jobs", "1", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.stdout)
+
+
+def test_quick_demo_writes_the_report_and_tidy_results(quick_demo):
+    out, summary = quick_demo
+    assert summary["report"] == str(out / REPORT_NAME)
+    assert list(summary["seconds"]) == [
+        "IB curves", "estimator accuracy", "information planes", "VIB beta sweep"
+    ]  # fmt: skip
+    text = (out / REPORT_NAME).read_text()
+    headings = [text.index(f"<h2>{html.escape(title)}</h2>") for title in DEMO_SECTIONS]
+    assert headings == sorted(headings)
+    assert text.count("<table") == 4 and "<script" not in text
+    results = pd.read_csv(out / "results.csv")
+    assert results.columns[0] == "section" and list(results.columns[-2:]) == ["metric", "value"]
+    assert list(dict.fromkeys(results["section"])) == DEMO_SECTIONS
+    curves = results[results["section"] == DEMO_SECTIONS[0]].set_index(["task", "metric"])
+    assert curves.loc[("12bit", "i_xy_bits"), "value"] == pytest.approx(1.0, abs=1e-2)
+    plane = results[results["section"] == DEMO_SECTIONS[2]]
+    assert set(plane["activation"]) == {"tanh", "relu"}
+    assert set(plane.loc[plane["metric"] == "n_seeds", "value"]) == {2}
+    vib = results[(results["section"] == DEMO_SECTIONS[3]) & (results["metric"] == "test_acc")]
+    assert vib["beta"].tolist() == [1e-3, 1.0]
+    for path in ("plane/planes.png", "plane/gradient_snr.png", "plane/training.png"):
+        assert (out / path).read_bytes().startswith(b"\x89PNG")
+
+
+@needs_chromium
+def test_quick_demo_report_renders_every_figure(quick_demo, tmp_path):
+    out, _ = quick_demo
+    images, errors = open_in_browser(out / REPORT_NAME, tmp_path)
+    assert errors == []
+    assert len(images) == 6  # curves, accuracy, planes, gradient SNR, training, VIB
+    assert all(i["complete"] and i["width"] > 100 for i in images), images
 
 
 def test_report_is_self_contained(sections, tmp_path):

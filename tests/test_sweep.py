@@ -332,3 +332,57 @@ def test_load_config_rejects_bad_files(tmp_path, text, match):
 def test_load_config_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_config(tmp_path / "none.toml")
+
+
+# --------------------------------------------------------------------------- plane and vib jobs
+
+
+def test_plane_job_grid_gives_compression_rows_per_activation(tmp_path):
+    grid = expand_grid(
+        {"activation": ["tanh", "relu"]},
+        {"seeds": 2, "epochs": 10, "n_points": 3, "estimators": ["bin0.07"]},
+    )
+    table = run_sweep("plane", grid, path=tmp_path / "plane.csv")
+    assert (table["status"] == "ok").all(), table["error"].dropna().tolist()
+    assert table.groupby("activation").size().to_dict() == {"relu": 6, "tanh": 6}
+    assert set(table["n_seeds"]) == {2} and set(table["estimator"]) == {"bin0.07"}
+    assert (table["drop_bits"] >= 0).all()
+    assert (table["peak_i_xt"] <= 12 + 1e-9).all()  # H(X) = 12 bits
+
+
+def test_plane_job_per_seed_rows_in_a_kept_folder(tmp_path):
+    study = {"seeds": [4, 7], "epochs": 5, "n_points": 2, "estimators": ["bin0.07"]}
+    grid = [{"activation": "relu", "table": "compression", "out": str(tmp_path / "s"), **study}]
+    table = run_sweep("plane", grid)
+    assert sorted(set(table["seed"])) == [4, 7] and len(table) == 2 * 6
+    assert (tmp_path / "s" / "compression.csv").is_file()
+
+
+def test_plane_job_refuses_an_unknown_table():
+    table = run_sweep("plane", [{"activation": "tanh", "table": "everything"}])
+    assert table["status"].tolist() == ["error"]
+    assert "table must be one of summary, compression" in table["error"][0]
+
+
+def test_vib_job_grid_over_beta_on_a_table_file(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((150, 3))
+    path = tmp_path / "data.npz"
+    np.savez(path, x=x, y=(x[:, 0] > 0.5).astype(int))
+    options = {"data": str(path), "seed": 0, "epochs": 2, "dim": 2, "encoder": [8]}
+    grid = expand_grid({"beta": [1e-3, 1.0]}, options)
+    table = run_sweep("vib", grid)
+    assert (table["status"] == "ok").all(), table["error"].dropna().tolist()
+    assert table["beta"].tolist() == [1e-3, 1.0] and len(table) == 2
+    assert (table["relevance_bits"] <= table["h_y_bits"] + 1e-9).all()
+    # with a fixed seed a job's row is the sweep's row at that beta (common random numbers)
+    from ibkit.nn.vib_sweep import vib_sweep
+
+    direct = vib_sweep(x, (x[:, 0] > 0.5).astype(int), [1.0], epochs=2, dim=2, encoder=[8])
+    assert table["rate_bits"].iloc[1] == pytest.approx(direct["rate_bits"].iloc[0])
+
+
+@pytest.mark.parametrize("name", ["plane_sweep.toml", "vib_sweep.toml"])
+def test_example_configs_of_the_new_jobs_are_valid(name):
+    config = load_config(Path(__file__).parents[1] / "examples" / name)
+    assert config.job in available_jobs() and len(config.grid) in (4, 8)

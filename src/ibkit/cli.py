@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from ibkit import __version__
@@ -119,6 +120,29 @@ class _Output:
         with bar:
             task = bar.add_task(description, total=None)
             yield lambda done, total: bar.update(task, completed=done, total=total)
+
+    def say(self, message: str) -> None:
+        """A progress line on stderr (unless ``--quiet``)."""
+        if not self.quiet:
+            Console(stderr=True).print(message, style="dim", markup=False, highlight=False)
+
+    def frame(self, result: dict[str, Any], title: str, table: Any) -> None:
+        """Print ``result`` as JSON, or the DataFrame ``table`` as a table, or nothing.
+
+        The table is never cut to the terminal: piped output gets a wide console.
+        """
+        if self.as_json:
+            typer.echo(json.dumps(_plain(result)))
+        elif not self.quiet:
+            shown = Table(title=Text(title, style="bold"), title_justify="left")
+            for i, column in enumerate(table.columns):
+                shown.add_column(Text(str(column)), justify="left" if i == 0 else "right")
+            for row in table.itertuples(index=False):
+                shown.add_row(*(Text(_show(value)) for value in row))
+            console = Console()
+            if not console.is_terminal:
+                console.width = max(console.width, 200)
+            console.print(shown)
 
     def emit(self, result: dict[str, Any], title: str, rows: list[tuple[str, Any]]) -> None:
         """Print ``result`` as JSON, or ``rows`` as a two-column table, or nothing."""
@@ -295,71 +319,178 @@ def _estimator(method: str, params: dict[str, Any]) -> Any:
 @app.command()
 def demo(
     out: OutDir = Path("ibkit-demo"),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Tiny sizes: every section in seconds (a smoke test).")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Processes for the networks.")] = 2,
     seed: Seed = 0,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
-    """Compute the 12-bit IB curves and write figures, results.csv and report.html."""
-    import pandas as pd
-
-    from ibkit.demo import run_demo
-    from ibkit.report import build_report
+    """Run the demo studies; write report.html, results.csv and each study's files to --out."""
+    from ibkit.demo import QUICK, run_full_demo
 
     output = _Output(quiet, as_json)
-    with output.progress("demo") as progress:
-        summary = run_demo(out, random_state=seed, progress=progress)
-    results = out / "results.csv"
-    pd.read_csv(summary.csv).to_csv(results, index=False)
-    report = build_report(
-        _demo_sections(summary),
-        out,
-        title="ibkit demo: the Information Bottleneck of the 12-bit task",
-        intro=f"Computed with seed {seed}; the tidy numbers are in results.csv.",
+    done = run_full_demo(
+        out, sizes=QUICK if quick else None, random_state=seed, n_jobs=jobs, say=output.say
     )
-    result = {**summary.to_dict(), "results": results, "report": report}
     output.emit(
-        result,
+        done.to_dict(),
         "ibkit demo",
         [
-            *((f"{t.task} ({t.method}) I(X;Y)", t.i_xy) for t in summary.tasks),
-            ("report", report),
-            ("results", results),
+            *((f"{name}, seconds", seconds) for name, seconds in done.seconds.items()),
+            ("report", done.report),
+            ("results", done.results),
         ],
     )
 
 
-def _demo_sections(summary: Any) -> list[Any]:
-    """The report sections of the demo, from what :func:`ibkit.demo.run_demo` wrote."""
-    import pandas as pd
+def _split(text: str, option: str) -> list[str]:
+    """``"a, b"`` → ``["a", "b"]``; an empty item is a ValueError naming ``option``."""
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise ValueError(f"{option} expects a comma-separated list, e.g. 1,2,3; got {text!r}")
+    return items
 
-    from ibkit.report import Section
 
-    tasks = pd.DataFrame(
-        {
-            "task": t.task,
-            "method": t.method,
-            f"I(X;Y) [{summary.units}]": t.i_xy,
-            "solutions": t.n_betas,
-            "critical beta": ", ".join(f"{b:.3g}" for b in t.critical_betas) or "-",
-            "not converged": t.n_unconverged,
-        }
-        for t in summary.tasks
+def _numbers(text: str, option: str, kind: type = float) -> list[Any]:
+    """A comma-separated list of numbers of type ``kind``; a bad item is a ValueError."""
+    values = []
+    for item in _split(text, option):
+        try:
+            values.append(kind(item))
+        except ValueError:
+            raise ValueError(
+                f"{option} expects comma-separated {kind.__name__}s; {item!r} is not one"
+            ) from None
+    return values
+
+
+@app.command()
+def plane(
+    activations: Annotated[
+        str, typer.Option(help="Activations, comma-separated (one network ensemble each).")
+    ] = "tanh,relu",
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Networks per activation.")] = 5,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 4000,
+    points: Annotated[int, typer.Option(min=2, help="Epochs recorded (log-spaced).")] = 200,
+    estimators: Annotated[
+        str | None,
+        typer.Option(help="Estimator labels, comma-separated (default: all of the study)."),
+    ] = None,
+    hidden: Annotated[str, typer.Option(help="Hidden widths, comma-separated.")] = "10,7,5,4,3",
+    train_size: Annotated[
+        float, typer.Option("--train-size", help="Fraction of the 4096 patterns trained on.")
+    ] = 0.85,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Activations in parallel.")] = 1,
+    out: OutDir = Path("ibkit-plane"),
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="First network seed (seeds are SEED, SEED+1, ...).")
+    ] = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Train networks on the 12-bit task and record their information planes (resumable).
+
+    Writes the tables, the figures (PNG and PDF) and the compression summary to --out;
+    run it again with the same --out and options to continue an interrupted study.
+    """
+    from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, run_plane_study
+
+    study = PlaneStudy(
+        activations=tuple(_split(activations, "--activations")),
+        seeds=tuple(range(seed, seed + seeds)),
+        epochs=epochs,
+        n_points=points,
+        hidden=tuple(_numbers(hidden, "--hidden", int)),
+        train_size=train_size,
+        estimators=tuple(_split(estimators, "--estimators") if estimators else PLANE_ESTIMATORS),
     )
-    return [
-        Section(
-            title="IB curves of the 12-bit task",
-            text=(
-                "Each panel plots the exact IB frontier, relevant information I(T;Y) "
-                "against compression I(X;T), for the 12-bit task of Shwartz-Ziv & Tishby "
-                "(2017), with triangles at the phase transitions where the optimal "
-                "encoder gains a cluster. With noise-free labels the frontier is "
-                "min(I(X;T), H(Y)); flipping labels lowers I(X;Y) and bends it, and "
-                "agglomerative (hard) IB stays on or below the soft frontier."
-            ),
-            figures=[summary.figure],
-            tables=[tasks],
+    output = _Output(quiet, as_json)
+    result = run_plane_study(study, out, n_jobs=jobs, progress=output.say)
+    figures = result.save_figures(("png", "pdf"))
+    columns = ["activation", "estimator", "layer", "n_seeds", "peak_i_xt", "final_i_xt"]
+    columns += ["drop_bits", "drop_bits_low", "drop_bits_high", "compresses"]
+    summary = result.summary[columns]
+    data = {
+        "out": out,
+        "config": study.to_dict(),
+        "summary": summary.to_dict("records"),
+        "figures": figures,
+        "seconds": result.timing,
+    }
+    confidence = result.summary.attrs.get("confidence", 0.95)
+    output.frame(data, f"compression of I(X;T) [bits], {confidence:.0%} intervals", summary)
+
+
+@app.command("vib-sweep")
+def vib_sweep_command(
+    data: Annotated[
+        str | None, typer.Option("--data", help="A built-in dataset: digits (the default).")
+    ] = None,
+    mnist: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--mnist", help="MNIST IDX files: IMAGES LABELS."),
+    ] = None,
+    table: Annotated[
+        Path | None, typer.Option("--table", help="A .csv/.npz of inputs x and labels y.")
+    ] = None,
+    betas: Annotated[
+        str, typer.Option(help="Beta values, comma-separated (0: no rate term).")
+    ] = "0,1e-6,1e-5,1e-4,1e-3,1e-2,1e-1,1",
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs per beta.")] = 100,
+    dim: Annotated[int, typer.Option(min=1, help="Dimension of the code Z.")] = 32,
+    fgsm: Annotated[
+        str | None, typer.Option(help="FGSM steps, comma-separated: test accuracy under attack.")
+    ] = None,
+    out: OutDir = Path("ibkit-vib"),
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Train one Variational IB classifier per beta; write vib_sweep.csv, .png and .pdf."""
+    from ibkit.nn.vib_plots import plot_vib_sweep
+    from ibkit.nn.vib_sweep import vib_sweep
+    from ibkit.plots import save_figure
+
+    x, y = _vib_data(data, mnist, table)
+    output = _Output(quiet, as_json)
+    with output.progress("VIB sweep") as progress:
+        frame = vib_sweep(
+            x,
+            y,
+            _numbers(betas, "--betas"),
+            epochs=epochs,
+            dim=dim,
+            fgsm_eps=_numbers(fgsm, "--fgsm") if fgsm else None,
+            random_state=seed,
+            progress=progress,
         )
-    ]
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "vib_sweep.csv"]
+    frame.to_csv(written[0], index=False)
+    figure = plot_vib_sweep(frame)
+    written += [save_figure(figure, out / f"vib_sweep.{ext}") for ext in ("png", "pdf")]
+    shown = frame.drop(columns="model")
+    result = {"table": shown.to_dict("records"), "files": written}
+    output.frame(result, f"VIB sweep, {len(x)} samples, {epochs} epochs per beta", shown)
+
+
+def _vib_data(data: str | None, mnist: tuple[Path, Path] | None, table: Path | None) -> Any:
+    """The ``(x, y)`` named by exactly one of ``--data``, ``--mnist`` and ``--table``."""
+    from ibkit.datasets import load_digits, load_mnist, load_table
+
+    sources = {"--data": data, "--mnist": mnist, "--table": table}
+    given = [name for name, value in sources.items() if value]
+    if len(given) > 1:
+        raise ValueError(f"give one of --data, --mnist and --table; got {' and '.join(given)}")
+    if mnist:
+        return load_mnist(*mnist)
+    if table:
+        return load_table(table)
+    if data not in (None, "digits"):
+        raise ValueError(f"--data knows only 'digits'; got {data!r} (use --table for a file)")
+    return load_digits()
 
 
 @app.command()

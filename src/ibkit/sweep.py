@@ -19,8 +19,9 @@ that CSV as each job finishes; a later call with the same path and grid skips th
 already finished there (matched by grid position and ``job_key``, a hash of the job,
 the seed and the parameters) and retries the failed ones.
 
-Jobs are registered by name (:func:`register_job`; ``"curve"`` and ``"estimate"`` are
-built in) or given as a callable or an importable ``"module:function"`` string.
+Jobs are registered by name (:func:`register_job`; ``"curve"``, ``"estimate"``,
+``"plane"`` and ``"vib"`` are built in) or given as a callable or an importable
+``"module:function"`` string.
 
 >>> table = run_sweep("estimate", expand_grid({"rho": [0.0, 0.9]}, {"method": "gaussian"}))
 >>> table[["job_index", "rho", "status"]].to_dict("list")
@@ -572,3 +573,72 @@ def estimate_job(
     est = estimate_mi(xs, ys, method=method, units=units, random_state=random_state, **params)
     keep = ("value", "lower", "upper", "std_error", "units", "n_samples")
     return [{**{k: v for k, v in est.to_dict().items() if k in keep}, **row}]
+
+
+#: What the "plane" job returns: per-seed metrics, or their means with intervals.
+_PLANE_TABLES = ("summary", "compression")
+
+
+@register_job("plane")
+def plane_job(
+    *,
+    random_state: Any,
+    activation: str = "tanh",
+    seeds: int | Sequence[int] = 5,
+    table: str = "summary",
+    out: str | None = None,
+    **study: Any,
+) -> list[dict[str, Any]]:
+    """An information-plane study of one activation: its compression metrics.
+
+    ``seeds`` is a number of networks (seeds 0, 1, ...) or a list of seeds; the other
+    parameters are settings of :class:`ibkit.study.plane_study.PlaneStudy` (``epochs``,
+    ``n_points``, ``hidden``, ``estimators``, ...). Returns the rows of
+    :func:`~ibkit.study.metrics.summarize_compression` (``table="summary"``: one per
+    estimator and layer, with intervals across seeds) or of
+    :func:`~ibkit.study.metrics.compression_metrics` (``table="compression"``: one per
+    seed too). The study runs in ``out`` (resumable) or in a temporary folder. The
+    network seeds are the study's own, so ``random_state`` is not used.
+    """
+    import tempfile
+
+    from ibkit.study.plane_study import PlaneStudy, run_plane_study
+
+    if table not in _PLANE_TABLES:
+        raise ValueError(f"table must be one of {', '.join(_PLANE_TABLES)}; got {table!r}")
+    if isinstance(seeds, numbers.Integral):
+        seeds = range(check_int(seeds, "seeds", minimum=1))
+    config = PlaneStudy(activations=(activation,), seeds=tuple(seeds), **study)
+    with contextlib.ExitStack() as stack:
+        folder = out or stack.enter_context(tempfile.TemporaryDirectory(prefix="ibkit-plane-"))
+        result = run_plane_study(config, folder)
+        frame = result.summary if table == "summary" else result.compression
+        return frame.drop(columns="activation").to_dict("records")
+
+
+@register_job("vib")
+def vib_job(
+    *,
+    random_state: Any,
+    beta: float,
+    data: str = "digits",
+    seed: int | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """One Variational IB classifier at ``beta``: one row of :func:`ibkit.nn.vib_sweep`.
+
+    ``data`` is ``"digits"`` (:func:`ibkit.datasets.load_digits`) or the path of a
+    ``.csv``/``.npz`` table of inputs ``x`` and labels ``y``
+    (:func:`ibkit.datasets.load_table`). ``seed`` fixes the split, the initial weights
+    and the noise for every β of a grid (common random numbers, as in one
+    :func:`~ibkit.nn.vib_sweep` call); without it each job uses its own seed. Other
+    parameters (``epochs``, ``dim``, ``encoder``, ``lr``, ``fgsm_eps``, ...) go to
+    :func:`~ibkit.nn.vib_sweep`.
+    """
+    from ibkit.datasets import load_digits, load_table
+    from ibkit.nn.vib_sweep import vib_sweep
+
+    x, y = load_digits() if data == "digits" else load_table(data)
+    state = random_state if seed is None else seed
+    frame = vib_sweep(x, y, [beta], random_state=state, **options)
+    return frame.drop(columns="beta").to_dict("records")
