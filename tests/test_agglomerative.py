@@ -424,7 +424,7 @@ def test_to_frame():
 
 def test_to_frame_without_pandas(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(ImportError, match="pip install pandas"):
+    with pytest.raises(ImportError, match="pip install .ibkit.plot.."):
         agglomerative_ib(HAND).to_frame()
 
 

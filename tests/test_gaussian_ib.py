@@ -288,7 +288,7 @@ def test_scalar_beta_and_result_containers(monkeypatch):
     with pytest.raises(AttributeError):
         res.units = "nats"
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(ImportError, match="pip install pandas"):
+    with pytest.raises(ImportError, match="pip install .ibkit.plot.."):
         res.to_frame()
 
 
