@@ -443,19 +443,23 @@ def vib_sweep_command(
     fgsm: Annotated[
         str | None, typer.Option(help="FGSM steps, comma-separated: test accuracy under attack.")
     ] = None,
+    threads: Annotated[
+        int, typer.Option(min=1, help="Torch threads (1 is fastest for digits-sized models).")
+    ] = 1,
     out: OutDir = Path("ibkit-vib"),
     seed: Seed = 0,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Train one Variational IB classifier per beta; write vib_sweep.csv, .png and .pdf."""
+    from ibkit.nn.training import torch_threads
     from ibkit.nn.vib_plots import plot_vib_sweep
     from ibkit.nn.vib_sweep import vib_sweep
     from ibkit.plots import save_figure
 
     x, y = _vib_data(data, mnist, table)
     output = _Output(quiet, as_json)
-    with output.progress("VIB sweep") as progress:
+    with output.progress("VIB sweep") as progress, torch_threads(threads):
         frame = vib_sweep(
             x,
             y,

@@ -29,11 +29,10 @@ cores, :data:`QUICK` seconds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -567,20 +566,6 @@ def _drop_table(summary: Any, estimators: Sequence[str]) -> Any:
     return table[list(estimators)].reset_index().rename_axis(columns=None)
 
 
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Train on one torch thread: for a model this small, more threads only wait on each
-    other (several times slower on a busy two-core machine)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def _vib_part(out: Path, sizes: DemoSizes, random_state: int) -> _Part:
     """Section (d): a Variational IB β sweep on scikit-learn's digits."""
     from ibkit.datasets import load_digits
@@ -590,7 +575,9 @@ def _vib_part(out: Path, sizes: DemoSizes, random_state: int) -> _Part:
     from ibkit.report import Section
 
     x, y = load_digits()
-    with _one_torch_thread():
+    from ibkit.nn.training import torch_threads
+
+    with torch_threads(1):
         table = vib_sweep(x, y, sizes.vib_betas, epochs=sizes.vib_epochs, random_state=random_state)
     folder = out / "vib"
     folder.mkdir(parents=True, exist_ok=True)

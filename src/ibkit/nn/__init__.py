@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     "fit": "training",
     "evaluate": "training",
     "member_losses": "training",
+    "torch_threads": "training",
     "InformationPlane": "plane",
     "plane_points": "plane",
     "GradientSNR": "gradients",

@@ -197,6 +197,27 @@ def _make_optimizer(
 
 
 # ---------------------------------------------------------------------------
+# threads
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads, then restore the previous setting.
+
+    Small models (the 12-bit networks, digits-sized VIB) train fastest on one thread:
+    more threads wait on each other, and on a busy two-core machine they were several
+    times slower in our measurements (see the README's *Speed* section).
+    """
+    n = _check_positive_int(n, "threads")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# ---------------------------------------------------------------------------
 # checkpoints
 
 

@@ -314,12 +314,9 @@ def _run_activation(study: PlaneStudy, activation: str, out_dir: str) -> float:
     """Train and record one activation (all seeds at once); return the seconds spent."""
     import time
 
-    import torch
-
     from ibkit.datasets import tishby_12bit, train_test_split
-    from ibkit.nn import EnsembleMLP, InformationPlane, fit
+    from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
 
-    torch.set_num_threads(1)
     started = time.perf_counter()
     out = Path(out_dir)
     task = tishby_12bit(study.label_noise)
@@ -340,7 +337,7 @@ def _run_activation(study: PlaneStudy, activation: str, out_dir: str) -> float:
         run=activation,
         labels={"activation": activation},
     )
-    with plane:
+    with plane, torch_threads(1):  # small nets: one thread is fastest (README, Speed)
         history = fit(
             model,
             split.x_train,
