@@ -203,9 +203,11 @@ class PlaneStudyResult:
         """Write every figure to ``out_dir`` in each format; return the paths."""
         from ibkit.plots import save_figure
 
+        plt = optional_module("matplotlib.pyplot", "PlaneStudyResult.save_figures", "plot")
         paths = []
         for stem, fig in self.figures().items():
             paths += [save_figure(fig, self.out_dir / f"{stem}.{fmt}") for fmt in formats]
+            plt.close(fig)
         return paths
 
 
