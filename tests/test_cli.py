@@ -321,7 +321,7 @@ def bad_inputs(tmp_path):
         (["vib-sweep", "--betas", "1,-1"], "betas must be >= 0"),
         (["vib-sweep", "--betas", "1,x"], "--betas expects comma-separated floats"),
         (["vib-sweep", "--mnist", "{d}/img", "{d}/lab"], "{d}/img"),
-        (["vib-sweep", "--table", "{d}/three.csv"], "no column ['y']"),
+        (["vib-sweep", "--table", "{d}/three.csv"], "no column 'y'"),
     ],
 )  # fmt: skip
 def test_user_errors_give_one_line_and_status_2(bad_inputs, args, expected):

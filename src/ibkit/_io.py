@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_columns", "read_joint", "read_samples"]
+__all__ = ["parse_columns", "read_joint", "read_samples", "sample_names"]
 
 #: npz keys tried, in order, for a joint table.
 JOINT_KEYS = ("p_xy", "counts")
@@ -98,8 +98,24 @@ def read_samples(
         ys = _pick(columns, y, path, "column")
     x_arr = np.column_stack([_numeric(a, f"{path}: x {name!r}") for name, a in xs])
     if len(ys) == 1 and np.asarray(ys[0][1]).ndim == 1:
-        return x_arr, _label_or_values(*ys[0], path)
-    return x_arr, np.column_stack([_numeric(a, f"{path}: y {name!r}") for name, a in ys])
+        y_arr = _label_or_values(*ys[0], path)
+    else:
+        y_arr = np.column_stack([_numeric(a, f"{path}: y {name!r}") for name, a in ys])
+    if len(x_arr) != len(y_arr):
+        raise ValueError(
+            f"{path}: x has {len(x_arr)} rows but y has {len(y_arr)}; pass one y per sample"
+        )
+    return x_arr, y_arr
+
+
+def sample_names(path: PathLike) -> list[str]:
+    """The column names of a ``.csv`` of samples (positions without a header), or the
+    array names of an ``.npz``, in file order."""
+    path = _existing(path)
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            return list(archive.keys())
+    return list(_csv_columns(path))
 
 
 def parse_columns(spec: str) -> list[str]:

@@ -272,11 +272,12 @@ def load_table(
     Parameters
     ----------
     path : str or path-like
-        ``.npz``: an archive with an input array (1-D or 2-D) and a 1-D target array.
-        ``.csv``: a table with a header row, read with pandas.
+        ``.npz``: an archive with input array(s) and a 1-D target array.
+        ``.csv``: a table with a header row (read as :func:`ibkit._io.read_samples`
+        reads samples for the command line).
     x : str, sequence of str or None
-        ``.npz``: the name of the input array (default ``"x"``). ``.csv``: the input
-        column(s) (default: every column but ``y``).
+        The input array(s) (``.npz``, default ``"x"``) or column(s) (``.csv``, default:
+        every column but ``y``); several are stacked side by side.
     y : str
         The name of the target array (``.npz``) or column (``.csv``).
 
@@ -285,7 +286,8 @@ def load_table(
     x : ndarray of float64, shape (n, d)
         The inputs, one sample per row (a 1-D input becomes one column).
     y : ndarray, shape (n,)
-        int64 when every target value is an integer (class labels), else float64.
+        int64 class labels when every target value is a whole number or text (text is
+        coded 0..k−1 in sorted order), else float64.
 
     Raises
     ------
@@ -293,7 +295,7 @@ def load_table(
         If ``path`` does not exist.
     ValueError
         If the extension is not one of :data:`TABLE_FORMATS`, a named array or column
-        is missing, values are not numeric or not finite, or the row counts differ.
+        is missing, values are not numbers (or not finite), or the row counts differ.
 
     Examples
     --------
@@ -307,29 +309,12 @@ def load_table(
     (array([[0.5, 1. ],
            [1.5, 2. ]]), array([0, 1]))
     """
-    path = _existing(path)
-    ext = os.path.splitext(path)[1].lower()
-    if ext == ".npz":
-        if x is not None and not isinstance(x, str):
-            raise ValueError(f"for an .npz file, x names one array; got {x!r}")
-        x_values, y_values = _pick(_read_npz(path), (x or "x", y), path)
-        x_name, y_name = f"array {x or 'x'!r} of {path!r}", f"array {y!r} of {path!r}"
-    elif ext == ".csv":
-        pd = optional_module("pandas", "load_table", "plot")
-        table = pd.read_csv(path)
-        columns = [x] if isinstance(x, str) else list(x or [c for c in table.columns if c != y])
-        missing = [c for c in [*columns, y] if c not in table.columns]
-        if missing:
-            raise ValueError(
-                f"{path!r} has no column {missing}; its columns are {list(table.columns)}"
-            )
-        x_values, y_values = table[columns].to_numpy(), table[y].to_numpy()
-        x_name, y_name = f"columns {columns} of {path!r}", f"column {y!r} of {path!r}"
-    else:
-        raise ValueError(
-            f"{path!r} has extension {ext!r}; load_table reads {', '.join(TABLE_FORMATS)}"
-        )
-    x_values = check_array(x_values, x_name, ndim=(1, 2))
-    y_values = _labels(y_values, y_name)
-    _rows_match(x_values, y_values, path)
-    return x_values.reshape(x_values.shape[0], -1), y_values
+    from ibkit._io import read_samples, sample_names
+
+    if x is None:
+        is_npz = os.fspath(path).lower().endswith(".npz")
+        x = ["x"] if is_npz else [name for name in sample_names(path) if name != y]
+    x_values, y_values = read_samples(path, [x] if isinstance(x, str) else list(x), [y])
+    if y_values.ndim != 1:
+        raise ValueError(f"{path}: {y!r} must be one column or a 1-D array of targets")
+    return check_array(x_values, f"x of {path}", ndim=2), y_values
