@@ -33,6 +33,10 @@ test: $(VENV)/.dev
 bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_ib_curve.py
 	$(PY) benchmarks/bench_estimators.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_kde.py
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_plane.py
+	$(PY) benchmarks/bench_vib.py
 
 # benchmark-mi 0.1.3 imports only with older jax/scipy pins, so it gets its own venv;
 # ibkit goes in without its dependencies (numpy and scipy come with the pins).
