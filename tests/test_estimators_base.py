@@ -90,3 +90,35 @@ def test_classical_estimators_and_solvers_do_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class DrawEstimator(MIEstimator):
+    """Returns one uniform draw (nats) from its generator, to follow the seeding."""
+
+    name = "draw"
+
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator):
+        return float(rng.random()), None, None, None
+
+
+def test_default_plane_point_seeds_like_two_estimates():
+    t, x_labels, y_labels = np.arange(6.0), np.arange(6), np.array([0, 0, 0, 1, 1, 1])
+    est = DrawEstimator()
+    first = float(np.random.default_rng(3).random())
+    i_xt, i_ty = est.plane_point(t, x_labels, y_labels, units="nats", random_state=3)
+    assert (i_xt.value, i_ty.value) == (first, first)  # an int seed starts each afresh
+    draws = np.random.default_rng(3).random(2)
+    gen = np.random.default_rng(3)
+    i_xt, i_ty = est.plane_point(t, x_labels, y_labels, units="nats", random_state=gen)
+    assert [i_xt.value, i_ty.value] == draws.tolist()  # a generator is shared and advances
+    assert i_xt.n_samples == 6 and i_xt.units == "nats"
+
+
+def test_plane_point_validates_once_for_both_coordinates():
+    est = ConstantEstimator()
+    with pytest.raises(ValueError, match="units must be 'bits' or 'nats'"):
+        est.plane_point(np.arange(4.0), np.arange(4), np.arange(4), units="bans")
+    with pytest.raises(ValueError, match="one row per sample; got 4 and 3"):
+        est.plane_point(np.arange(4.0), np.arange(4), np.arange(3))
+    with pytest.raises(ValueError, match="needs at least 3 samples; got 2"):
+        est.plane_point(np.arange(2.0), np.arange(2), np.arange(2))

@@ -27,9 +27,13 @@ __all__ = [
     "get_estimator",
     "prepare_samples",
     "register",
+    "resolve_estimators",
 ]
 
 _REGISTRY: dict[str, type[MIEstimator]] = {}
+
+#: An estimate in nats: ``(value, lower, upper, std_error)``, None where the method has none.
+Nats = tuple[float, float | None, float | None, float | None]
 
 #: Methods whose module is imported on first use (the neural ones need torch).
 _LAZY_MODULES = {
@@ -137,13 +141,18 @@ class MIEstimator(abc.ABC):
     ) -> MIEstimate:
         """Estimate I(X;Y) from paired samples ``x`` (n, d_x) and ``y`` (n, d_y) or labels."""
         units = check_units(units)
+        samples = self._samples(x, y)
+        nats = self._estimate_nats(samples, check_random_state(random_state))
+        return self._result(*nats, units, samples.n)
+
+    def _samples(self, x: Any, y: Any) -> Samples:
+        """:func:`prepare_samples`, checking there are at least ``min_samples`` rows."""
         samples = prepare_samples(x, y)
         if samples.n < self.min_samples:
             raise ValueError(
                 f"method {self.name!r} needs at least {self.min_samples} samples; got {samples.n}"
             )
-        nats = self._estimate_nats(samples, check_random_state(random_state))
-        return self._result(*nats, units, samples.n)
+        return samples
 
     def _result(
         self,
@@ -154,8 +163,7 @@ class MIEstimator(abc.ABC):
         units: str,
         n_samples: int,
     ) -> MIEstimate:
-        """An :class:`MIEstimate` in ``units`` from values in nats."""
-        units = check_units(units)
+        """An :class:`MIEstimate` in ``units`` (already checked) from values in nats."""
 
         def conv(v: float | None) -> float | None:
             return None if v is None else float(from_nats(v, units))
@@ -185,16 +193,31 @@ class MIEstimator(abc.ABC):
         ``t`` (n, d) are the layer's activations on the probe inputs, ``x_labels`` one
         integer per row naming its input (``np.arange(n)`` when all inputs are
         distinct) and ``y_labels`` the class labels. Methods that can share work
-        between the two estimates override this; the results are the same as two
-        calls of :meth:`estimate`.
+        between the two estimates override :meth:`_plane_nats`; the results are the
+        same as two calls of :meth:`estimate`.
         """
-        kwargs = {"units": units, "random_state": random_state}
-        return self.estimate(t, x_labels, **kwargs), self.estimate(t, y_labels, **kwargs)
+        units = check_units(units)
+        x_samples, y_samples = self._samples(t, x_labels), self._samples(t, y_labels)
+        i_xt, i_ty = self._plane_nats(x_samples, y_samples, random_state)
+        return self._result(*i_xt, units, x_samples.n), self._result(*i_ty, units, y_samples.n)
+
+    def _plane_nats(
+        self, x_samples: Samples, y_samples: Samples, random_state: Any
+    ) -> tuple[Nats, Nats]:
+        """(I(X;T), I(T;Y)) as :meth:`_estimate_nats` tuples, from validated
+        ``(t, x_labels)`` and ``(t, y_labels)``.
+
+        ``random_state`` is as the caller passed it: this default turns it into a
+        generator for each estimate, as two :meth:`estimate` calls would (an int seed
+        gives both the same draws; a generator is shared and advances).
+        """
+        return (
+            self._estimate_nats(x_samples, check_random_state(random_state)),
+            self._estimate_nats(y_samples, check_random_state(random_state)),
+        )
 
     @abc.abstractmethod
-    def _estimate_nats(
-        self, samples: Samples, rng: np.random.Generator
-    ) -> tuple[float, float | None, float | None, float | None]:
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         """(value, lower, upper, std_error) in nats; ``samples`` are validated."""
 
 

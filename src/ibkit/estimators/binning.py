@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ibkit._validation import check_int, check_positive
-from ibkit.estimators._base import MIEstimate, MIEstimator, Samples, prepare_samples, register
+from ibkit.estimators._base import MIEstimator, Nats, Samples, register
 from ibkit.measures import entropy_nats
 
 __all__ = ["BinningEstimator", "PluginEstimator"]
@@ -216,25 +216,17 @@ class BinningEstimator(MIEstimator):
         b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y))
         return _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"]), None, None, None
 
-    def plane_point(
-        self,
-        t: Any,
-        x_labels: Any,
-        y_labels: Any,
-        *,
-        units: str = "bits",
-        random_state: Any = None,
-    ) -> tuple[MIEstimate, MIEstimate]:
-        """(I(X;T), I(T;Y)) of a layer, binning ``t`` once for both (see the base class)."""
-        x_samples = prepare_samples(t, x_labels)
-        y_samples = prepare_samples(t, y_labels)
+    def _plane_nats(
+        self, x_samples: Samples, y_samples: Samples, random_state: Any
+    ) -> tuple[Nats, Nats]:
+        """Both coordinates from one binning of ``t`` (see the base class)."""
         if not (x_samples.y_discrete and y_samples.y_discrete):
             raise ValueError("x_labels and y_labels must be 1-D integer labels, one per row of t")
         symbols = _symbols(self._codes(x_samples.x))
         mm = self.params["miller_madow"]
-        return tuple(  # type: ignore[return-value]
-            self._result(_mi_of_symbols(symbols, s.y, mm), None, None, None, units, s.n)
-            for s in (x_samples, y_samples)
+        return (
+            (_mi_of_symbols(symbols, x_samples.y, mm), None, None, None),
+            (_mi_of_symbols(symbols, y_samples.y, mm), None, None, None),
         )
 
 

@@ -52,14 +52,9 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_int, check_positive, check_random_state, check_units
-from ibkit.estimators._base import (
-    MIEstimate,
-    MIEstimator,
-    Samples,
-    prepare_samples,
-    register,
-)
+from ibkit._validation import check_int, check_positive, check_random_state
+from ibkit.estimators._base import MIEstimator, Nats, Samples, register
+from ibkit.measures import entropy_nats
 
 __all__ = ["KDEEstimator", "NoisyMCEstimator"]
 
@@ -149,9 +144,7 @@ class _ClassWeights:
         self.size = np.bincount(labels)
         order = np.argsort(self.c, kind="stable")
         self.pairs_of = np.split(order, np.searchsorted(self.c[order], np.arange(1, n_labels)))
-        p = self.size / labels.size
-        p = p[p > 0]
-        self.entropy = float(-(p * np.log(p)).sum())
+        self.entropy = float(entropy_nats(self.size / labels.size))
 
     def log_class_density(self, arg: np.ndarray, z_labels: np.ndarray) -> np.ndarray:
         """``log (1/n_c) sum_{v} counts[v, c] exp(arg[k, v])`` with ``c = z_labels[k]``.
@@ -368,39 +361,19 @@ class _NoisyLayerEstimator(MIEstimator):
     @abc.abstractmethod
     def _nats(
         self, t: np.ndarray, label_sets: list[np.ndarray], rng: np.random.Generator
-    ) -> list[tuple[float, float | None, float | None, float | None]]:
+    ) -> list[Nats]:
         """``(value, lower, upper, std_error)`` in nats for each label set."""
 
-    def _estimate_nats(
-        self, samples: Samples, rng: np.random.Generator
-    ) -> tuple[float, float | None, float | None, float | None]:
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         return self._nats(samples.x, [_labels(samples)], rng)[0]
 
-    def plane_point(
-        self,
-        t: Any,
-        x_labels: Any,
-        y_labels: Any,
-        *,
-        units: str = "bits",
-        random_state: Any = None,
-    ) -> tuple[MIEstimate, MIEstimate]:
-        """(I(X;T), I(T;Y)) in one pass; see :meth:`MIEstimator.plane_point`."""
-        units = check_units(units)
-        sx, sy = self._plane_samples(t, x_labels, y_labels)
-        ixt, ity = self._nats(sx.x, [sx.y, sy.y], check_random_state(random_state))
-        return self._result(*ixt, units, sx.n), self._result(*ity, units, sx.n)
-
-    def _plane_samples(self, t: Any, x_labels: Any, y_labels: Any) -> tuple[Samples, Samples]:
-        """Validated ``(t, x_labels)`` and ``(t, y_labels)``."""
-        pair = prepare_samples(t, x_labels), prepare_samples(t, y_labels)
-        for samples in pair:
-            _labels(samples)
-        if pair[0].n < self.min_samples:
-            raise ValueError(
-                f"method {self.name!r} needs at least {self.min_samples} samples; got {pair[0].n}"
-            )
-        return pair
+    def _plane_nats(
+        self, x_samples: Samples, y_samples: Samples, random_state: Any
+    ) -> tuple[Nats, Nats]:
+        """Both coordinates in one pass (for ``noisy_mc``, one set of noise draws)."""
+        label_sets = [_labels(x_samples), _labels(y_samples)]
+        i_xt, i_ty = self._nats(x_samples.x, label_sets, check_random_state(random_state))
+        return i_xt, i_ty
 
 
 @register
@@ -478,7 +451,7 @@ class KDEEstimator(_NoisyLayerEstimator):
 
     def _nats(
         self, t: np.ndarray, label_sets: list[np.ndarray], rng: np.random.Generator
-    ) -> list[tuple[float, float | None, float | None, float | None]]:
+    ) -> list[Nats]:
         p = self.params
         out = []
         for pair in _kde_mi_nats(
@@ -555,7 +528,7 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
 
     def _nats(
         self, t: np.ndarray, label_sets: list[np.ndarray], rng: np.random.Generator
-    ) -> list[tuple[float, float | None, float | None, float | None]]:
+    ) -> list[Nats]:
         p = self.params
         results = _noisy_mc_nats(
             t,
