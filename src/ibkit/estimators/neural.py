@@ -73,6 +73,13 @@ def _open_interval(value: Any, name: str, *, include_one: bool = False) -> float
     return v
 
 
+def _zscore(a: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Columns of ``a`` centred and scaled by the mean and std of the ``train`` rows
+    (a constant column is only centred)."""
+    mu, sd = a[train].mean(axis=0), a[train].std(axis=0)
+    return (a - mu) / np.where(sd > 0, sd, 1.0)
+
+
 def _critic(d_in: int, hidden: tuple[int, ...]) -> nn.Sequential:
     layers: list[nn.Module] = []
     width = d_in
@@ -156,15 +163,11 @@ class _NeuralEstimator(MIEstimator):
         n_test = min(max(2, int(round(p["holdout"] * n))), n - 2)
         train, test = order[n_test:], order[:n_test]
 
-        x = samples.x
-        mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
-        x = (x - mu) / np.where(sd > 0, sd, 1.0)
+        x = _zscore(samples.x, train)
         if samples.y_discrete:
             y = np.eye(int(samples.y.max()) + 1)[samples.y]
         else:
-            y = samples.y
-            mu, sd = y[train].mean(axis=0), y[train].std(axis=0)
-            y = (y - mu) / np.where(sd > 0, sd, 1.0)
+            y = _zscore(samples.y, train)
         xt = torch.as_tensor(x, dtype=torch.float32)
         yt = torch.as_tensor(y, dtype=torch.float32)
         train_t, test_t = torch.as_tensor(train), torch.as_tensor(test)
