@@ -22,7 +22,6 @@ Results go to ``benchmarks/results/bmi.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -31,16 +30,18 @@ from typing import Any
 
 import numpy as np
 from bench_estimators import (
+    CLASSICAL,
     LN2,
     TASKS,
     Method,
     fmt_time,
+    grid,
+    grid_parser,
     ibkit_method,
-    markdown,
-    print_report,
+    report_estimates,
     run_all,
 )
-from report import print_table, versions, write_json
+from report import markdown_table, print_table, versions, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bmi.json"
 
@@ -83,13 +84,7 @@ def bmi_kde() -> Any:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
-    Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
-    Method(
-        "binning",
-        "ibkit binning (20 quantile)",
-        ibkit_method("binning", n_bins=20, strategy="quantile"),
-    ),
+    *CLASSICAL,
     Method("bmi-ksg", "bmi KSG (k=3, max-norm, not standardised)", bmi_method(bmi_ksg)),
     Method("bmi-hist", "bmi histogram (10 bins)", bmi_method(bmi_histogram), only_1d=True),
     Method("bmi-cca", "bmi CCA", bmi_method(bmi_cca)),
@@ -143,27 +138,14 @@ def print_speed(rows: list[dict[str, Any]]) -> str:
         )
     print(f"\nKSG (k=3) time at n = {SPEED_N}, best of repeats")
     print_table(header, body)
-    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
-    return "\n".join(lines)
+    return markdown_table(header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="n=1000, 2 seeds, 4 tasks")
-    parser.add_argument("--n", type=int, nargs="+", help="sample sizes (1000 5000; quick 1000)")
-    parser.add_argument("--seeds", type=int, help="number of seeds (3; quick 2)")
-    parser.add_argument("--tasks", nargs="+", choices=[t.key for t in TASKS], help="subset")
-    parser.add_argument("--slow", type=float, default=20.0, help="seconds; skip larger n after")
+    parser = grid_parser(__doc__.split("\n")[0], RESULTS)
     parser.add_argument("--repeats", type=int, default=3, help="timings per speed cell")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
     args = parser.parse_args(argv)
-
-    ns = sorted(args.n or ([1000] if args.quick else [1000, 5000]))
-    seeds = list(range(args.seeds or (2 if args.quick else 3)))
-    tasks = [t for t in TASKS if t.in_quick or not args.quick]
-    if args.tasks:
-        tasks = [t for t in TASKS if t.key in args.tasks]
+    ns, seeds, tasks = grid(args)
     vers = versions(("ibkit", "benchmark-mi", "jax", "numpy", "scipy", "scikit-learn"))
 
     started = time.perf_counter()
@@ -172,30 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     speed = ksg_speed(args.repeats)
     total = time.perf_counter() - started
 
-    print_report(records)
-    md = markdown(records, METHODS)
-    print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
-    print(md)
+    out = report_estimates(args, ns, seeds, METHODS, records, vers)
     speed_md = print_speed(speed)
     print("\nMarkdown:\n")
     print(speed_md)
     print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-
-    out = {
-        "quick": args.quick,
-        "n": ns,
-        "seeds": seeds,
-        "slow_s": args.slow,
-        "methods": {m.key: m.label for m in METHODS},
-        "versions": vers,
-        "records": records,
-        "markdown": md,
-        "speed_n": SPEED_N,
-        "speed": speed,
-        "speed_markdown": speed_md,
-        "total_seconds": total,
-    }
-    write_json(args.out, out)
+    speed_out = {"speed_n": SPEED_N, "speed": speed, "speed_markdown": speed_md}
+    write_json(args.out, {**out, **speed_out, "total_seconds": total})
     return 0
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import print_table, versions, write_json
+from report import markdown_table, print_table, versions, write_json
 
 from ibkit.datasets import (
     GroundTruthTask,
@@ -120,7 +120,8 @@ def sklearn_mi(x: np.ndarray, y: np.ndarray, seed: int) -> float:
 NEURAL_PARAMS: dict[str, Any] = {"steps": 300, "hidden": (32, 32), "batch_size": 128}
 NEURAL_TASKS = frozenset({"gauss-1d", "gauss-5d", "cube-gauss-1d", "student-t-1d", "indep-1d"})
 
-METHODS: tuple[Method, ...] = (
+#: ibkit's classical estimators, also compared with benchmark-mi in bench_bmi.py
+CLASSICAL: tuple[Method, ...] = (
     Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
     Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
     Method(
@@ -128,6 +129,10 @@ METHODS: tuple[Method, ...] = (
         "ibkit binning (20 quantile)",
         ibkit_method("binning", n_bins=20, strategy="quantile"),
     ),
+)
+
+METHODS: tuple[Method, ...] = (
+    *CLASSICAL,
     Method("sklearn", "sklearn mutual_info_regression (k=3)", sklearn_mi, only_1d=True),
     *(
         Method(
@@ -259,10 +264,7 @@ def print_report(records: list[dict[str, Any]]) -> None:
 
 def markdown(records: list[dict[str, Any]], methods: tuple[Method, ...] = METHODS) -> str:
     keys = [m.key for m in methods if any(m.key in r["methods"] for r in records)]
-    lines = [
-        "| task | n | truth | " + " | ".join(keys) + " |",
-        "|---|---:|---:|" + "---:|" * len(keys),
-    ]
+    rows = []
     for rec in records:
         cells = []
         for key in keys:
@@ -276,27 +278,60 @@ def markdown(records: list[dict[str, Any]], methods: tuple[Method, ...] = METHOD
                 )
             else:
                 cells.append(cell["status"])
-        lines.append(
-            f"| {rec['title']} | {rec['n']} | {rec['truth_bits']:.3f} | " + " | ".join(cells) + " |"
-        )
-    return "\n".join(lines)
+        rows.append((rec["title"], str(rec["n"]), f"{rec['truth_bits']:.3f}", *cells))
+    return markdown_table(("task", "n", "truth", *keys), rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def grid_parser(description: str, results: Path) -> argparse.ArgumentParser:
+    """Options choosing the (task, n, seed) grid and the JSON path (shared with bench_bmi)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="n=1000, 2 seeds, 4 tasks")
     parser.add_argument("--n", type=int, nargs="+", help="sample sizes (1000 5000; quick 1000)")
     parser.add_argument("--seeds", type=int, help="number of seeds (3; quick 2)")
     parser.add_argument("--tasks", nargs="+", choices=[t.key for t in TASKS], help="subset")
     parser.add_argument("--slow", type=float, default=20.0, help="seconds; skip larger n after")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=results, help="JSON output path")
+    return parser
 
+
+def grid(args: argparse.Namespace) -> tuple[list[int], list[int], list[Task]]:
+    """Sample sizes, seeds and tasks chosen by the options of :func:`grid_parser`."""
     ns = sorted(args.n or ([1000] if args.quick else [1000, 5000]))
     seeds = list(range(args.seeds or (2 if args.quick else 3)))
     tasks = [t for t in TASKS if t.in_quick or not args.quick]
     if args.tasks:
         tasks = [t for t in TASKS if t.key in args.tasks]
+    return ns, seeds, tasks
+
+
+def report_estimates(
+    args: argparse.Namespace,
+    ns: list[int],
+    seeds: list[int],
+    methods: tuple[Method, ...],
+    records: list[dict[str, Any]],
+    vers: dict[str, str],
+) -> dict[str, Any]:
+    """Print the estimates (table and markdown); return them as the JSON payload's start."""
+    print_report(records)
+    md = markdown(records, methods)
+    print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
+    print(md)
+    return {
+        "quick": args.quick,
+        "n": ns,
+        "seeds": seeds,
+        "slow_s": args.slow,
+        "methods": {m.key: m.label for m in methods},
+        "versions": vers,
+        "records": records,
+        "markdown": md,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = grid_parser(__doc__.split("\n")[0], RESULTS).parse_args(argv)
+    ns, seeds, tasks = grid(args)
     vers = versions(("ibkit", "numpy", "scipy", "scikit-learn"))
 
     started = time.perf_counter()
@@ -304,24 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     records = run_all(tasks, ns, seeds, args.slow)
     total = time.perf_counter() - started
 
-    print_report(records)
-    md = markdown(records)
-    print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
-    print(md)
+    out = report_estimates(args, ns, seeds, METHODS, records, vers)
     print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-
-    out = {
-        "quick": args.quick,
-        "n": ns,
-        "seeds": seeds,
-        "slow_s": args.slow,
-        "methods": {m.key: m.label for m in METHODS},
-        "versions": vers,
-        "records": records,
-        "markdown": md,
-        "total_seconds": total,
-    }
-    write_json(args.out, out)
+    write_json(args.out, {**out, "total_seconds": total})
     return 0
 
 

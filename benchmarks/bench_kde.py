@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import print_table, versions, write_json
+from report import markdown_table, print_table, versions, write_json
 from scipy.integrate import quad
 from scipy.special import logsumexp
 
@@ -204,11 +204,6 @@ def accuracy() -> list[dict[str, Any]]:
 # reporting
 
 
-def markdown(header: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
-
-
 def add_baseline(rows: list[dict[str, Any]], path: Path) -> None:
     """Add the times of an earlier run (its JSON at ``path``) to the matching rows."""
     old = {(r["layer"], r["noise_variance"]): r for r in json.loads(path.read_text())["speed"]}
@@ -249,7 +244,7 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
         body = [cells + baseline_cells(r) for cells, r in zip(body, rows, strict=True)]
     print("\nOne plane_point (I(X;T) and I(T;Y)) at n = 4096, best of repeats")
     print_table(header, body)
-    return markdown(header, body)
+    return markdown_table(header, body)
 
 
 def baseline_cells(row: dict[str, Any]) -> tuple[str, ...]:
@@ -279,7 +274,7 @@ def accuracy_table(rows: list[dict[str, Any]]) -> str:
     ]
     print("\n1-D noisy layer against quadrature (bits)")
     print_table(header, body)
-    return markdown(header, body)
+    return markdown_table(header, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Output helpers shared by the benchmark scripts: aligned tables, versions, JSON."""
+"""Output helpers shared by the benchmark scripts: text and markdown tables, versions, JSON."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     print("  " + "  ".join("-" * w for w in widths))
     for row in rows:
         print(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip())
+
+
+def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Rows under a header as a markdown table, the first column left-aligned, the rest right."""
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def versions(packages: Iterable[str]) -> dict[str, str]:
