@@ -43,7 +43,8 @@ import torch
 from torch import nn
 
 from ibkit._validation import check_int, check_positive
-from ibkit.nn.vib import StochasticClassifier, _check_widths, _draw, _mlp
+from ibkit.nn.mlp import layer_stack
+from ibkit.nn.vib import StochasticClassifier, _check_widths, _draw
 
 __all__ = ["GaussianNoise", "NonlinearIB", "kde_upper_bound"]
 
@@ -163,20 +164,16 @@ class NonlinearIB(StochasticClassifier):
         noise_variance: float = 1.0,
         n_samples_eval: int = 12,
     ) -> None:
-        super().__init__()
-        self.in_features = check_int(in_features, "in_features", minimum=1)
-        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        self.beta = check_positive(beta, "beta", allow_zero=True)
+        super().__init__(in_features, n_classes, beta)
         if power not in (1, 2):
             raise ValueError(f"power must be 1 (IB) or 2 (squared IB); got {power!r}")
         self.power = int(power)
         dim = check_int(dim, "dim", minimum=1)
-        widths = _check_widths(encoder, "encoder")
-        self.encoder = _mlp(self.in_features, widths)
-        self.encoder.append(nn.Linear(widths[-1] if widths else self.in_features, dim))
+        widths = (self.in_features, *_check_widths(encoder, "encoder"), dim)
+        self.encoder = nn.Sequential(layer_stack(widths, "relu", nn.Linear))
         self.noise = GaussianNoise(noise_variance=noise_variance, n_samples_eval=n_samples_eval)
-        dec = _check_widths(decoder, "decoder")
-        self.decoder = _mlp(dim, dec).append(nn.Linear(dec[-1] if dec else dim, self.n_classes))
+        widths = (dim, *_check_widths(decoder, "decoder"), self.n_classes)
+        self.decoder = nn.Sequential(layer_stack(widths, "relu", nn.Linear))
 
     def _code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.encoder(x)

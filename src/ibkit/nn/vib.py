@@ -47,6 +47,7 @@ from ibkit._validation import (
     check_random_state,
     pandas_module,
 )
+from ibkit.measures import entropy
 
 __all__ = [
     "IBLoss",
@@ -190,12 +191,11 @@ class IBLoss(NamedTuple):
     logits: torch.Tensor
 
 
-def _mlp(in_features: int, widths: Sequence[int]) -> nn.Sequential:
+def _mlp(widths: Sequence[int]) -> nn.Sequential:
+    """Linear layers ``widths[0] → widths[1] → …``, each followed by a ReLU."""
     layers: list[nn.Module] = []
-    width = in_features
-    for w in widths:
-        layers += [nn.Linear(width, w), nn.ReLU()]
-        width = w
+    for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -208,15 +208,18 @@ def _check_widths(widths: Any, name: str) -> tuple[int, ...]:
 class StochasticClassifier(nn.Module):
     """Encoder, stochastic code, decoder: the shared frame of the IB classifiers.
 
-    Subclasses set ``in_features``, ``n_classes``, ``beta``, ``decoder`` and implement
-    ``_code(x) -> (z, rate)`` with ``z`` shaped ``(samples, batch, dim)`` and ``rate`` a
-    scalar in nats, and may override ``_penalty``.
+    The constructor validates and sets ``in_features``, ``n_classes`` and ``beta``.
+    Subclasses set ``decoder`` and implement ``_code(x) -> (z, rate)`` with ``z`` shaped
+    ``(samples, batch, dim)`` and ``rate`` a scalar in nats, and may override ``_penalty``.
     """
 
-    in_features: int
-    n_classes: int
-    beta: float
     decoder: nn.Module
+
+    def __init__(self, in_features: int, n_classes: int, beta: float) -> None:
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", minimum=1)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
+        self.beta = check_positive(beta, "beta", allow_zero=True)
 
     def _code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
@@ -284,15 +287,10 @@ class VIBClassifier(StochasticClassifier):
         beta: float = 1e-3,
         n_samples_eval: int = 12,
     ) -> None:
-        super().__init__()
-        self.in_features = check_int(in_features, "in_features", minimum=1)
-        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        self.beta = check_positive(beta, "beta", allow_zero=True)
-        widths = _check_widths(encoder, "encoder")
-        self.encoder = _mlp(self.in_features, widths)
-        self.bottleneck = VariationalBottleneck(
-            widths[-1] if widths else self.in_features, dim, n_samples_eval=n_samples_eval
-        )
+        super().__init__(in_features, n_classes, beta)
+        widths = (self.in_features, *_check_widths(encoder, "encoder"))
+        self.encoder = _mlp(widths)
+        self.bottleneck = VariationalBottleneck(widths[-1], dim, n_samples_eval=n_samples_eval)
         self.decoder = nn.Linear(self.bottleneck.dim, self.n_classes)
 
     def _code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -390,12 +388,6 @@ def _evaluate(model: StochasticClassifier, x, y, batch_size: int) -> tuple[float
             correct += float((out.logits.argmax(dim=1) == yb).sum())
     n = len(y)
     return ce / n, rate / n, correct / n
-
-
-def _entropy_bits(y: torch.Tensor) -> float:
-    p = torch.bincount(y).double() / len(y)
-    p = p[p > 0]
-    return float(-(p * p.log2()).sum())
 
 
 def _torch_seed(random_state: Any) -> int:
@@ -498,7 +490,7 @@ def train_vib(
 
     seed = _torch_seed(random_state)
     gen = torch.Generator().manual_seed(seed)
-    h_y = _entropy_bits(yt)
+    h_y = entropy(torch.bincount(yt).numpy(), normalize=True)
     rows: list[tuple[float, ...]] = []
     seconds = 0.0
     with torch.random.fork_rng(devices=[]):
