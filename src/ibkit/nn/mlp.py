@@ -33,6 +33,8 @@ from functools import partial
 import torch
 from torch import nn
 
+from ibkit._validation import check_int
+
 #: activation name -> factory of the torch module applied after each hidden layer
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
@@ -112,13 +114,11 @@ def check_architecture(
     """Validate the arguments shared by ``MLP`` and ``EnsembleMLP``; return all widths."""
     widths = (in_features, *hidden, out_features)
     names = ["in_features", *(f"hidden[{i}]" for i in range(len(hidden))), "out_features"]
-    for name, width in zip(names, widths, strict=True):
-        if not isinstance(width, numbers.Integral) or isinstance(width, bool) or width < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {width!r}")
+    widths = tuple(check_int(width, name) for name, width in zip(names, widths, strict=True))
     make_activation(activation)
     if init not in INITS:
         raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
-    return tuple(int(w) for w in widths)
+    return widths
 
 
 def draw_linear(

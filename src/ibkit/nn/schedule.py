@@ -21,7 +21,6 @@ information", arXiv:1703.00810, 2017.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -144,9 +143,7 @@ class EpochSchedule:
 
 def check_epoch(epoch: Any) -> int:
     """Return ``epoch`` as an int if it is an integer ≥ 0, else raise ``ValueError``."""
-    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-        raise ValueError(f"epoch must be an integer >= 0; got {epoch!r}")
-    return int(epoch)
+    return check_int(epoch, "epoch", minimum=0)
 
 
 def _check_epoch_list(schedule: Any) -> list[int]:

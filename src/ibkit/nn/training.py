@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +39,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ibkit._validation import check_int, check_positive
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP, check_seed
 
@@ -152,21 +152,6 @@ def _data(
     return x_t.to(weight), y_t.to(device=weight.device, dtype=torch.int64)
 
 
-def _check_positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-    return int(value)
-
-
-def _check_number(value: Any, name: str, *, positive: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
-    return float(value)
-
-
 # ---------------------------------------------------------------------------
 # minibatches
 
@@ -208,7 +193,7 @@ def torch_threads(n: int) -> Iterator[None]:
     more threads wait on each other, and on a busy two-core machine they were several
     times slower in our measurements (see the README's *Speed* section).
     """
-    n = _check_positive_int(n, "threads")
+    n = check_int(n, "threads")
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -389,13 +374,13 @@ def fit(
     [1.0, 1.0]
     """
     _check_model(model)
-    epochs = _check_positive_int(epochs, "epochs")
+    epochs = check_int(epochs, "epochs")
     if batch_size is not None:
-        batch_size = _check_positive_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {optimizer!r}")
-    lr = _check_number(lr, "lr", positive=True)
-    momentum = _check_number(momentum, "momentum", positive=False)
+    lr = check_positive(lr, "lr")
+    momentum = check_positive(momentum, "momentum", allow_zero=True)
     if optimizer == "adam" and momentum != 0:
         raise ValueError(f"momentum applies to SGD only; got momentum={momentum} with Adam")
     check_seed(seed)
@@ -427,7 +412,7 @@ def fit(
         }
         saver = _Checkpoint(
             Path(checkpoint),
-            _check_positive_int(checkpoint_every, "checkpoint_every"),
+            check_int(checkpoint_every, "checkpoint_every"),
             settings,
             model,
             opt,
