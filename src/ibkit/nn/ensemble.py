@@ -14,13 +14,18 @@ and training them together equals training them one by one.
 
 The children are named ``fc1, act1, …, out`` as in :class:`~ibkit.nn.mlp.MLP`, with the
 same activation modules, so a forward hook on ``act1`` sees a tensor (S, n, width).
+
+Any module that has an integer ``n_members`` (and optionally ``seeds``) counts as an
+ensemble for the recorders: :func:`ensemble_size` and :func:`member_seeds` read them.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -78,6 +83,30 @@ class BatchedLinear(nn.Module):
             f"n_members={self.n_members}, in_features={self.in_features}, "
             f"out_features={self.out_features}"
         )
+
+
+def ensemble_size(model: nn.Module) -> int | None:
+    """``model.n_members`` for an ensemble (members stacked on axis 0), else None."""
+    n = getattr(model, "n_members", None)
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"model.n_members must be an integer >= 1; got {n!r}")
+    return n
+
+
+def member_seeds(model: nn.Module, n_members: int | None, seed: Any) -> list[Any]:
+    """The ``seed`` column per member: ``model.seeds`` for an ensemble, else ``[seed]``.
+
+    NaN stands for an unknown seed.
+    """
+    if n_members is None:
+        return [np.nan if seed is None else seed]
+    seeds = list(getattr(model, "seeds", [np.nan] * n_members))
+    if len(seeds) != n_members:
+        raise ValueError(
+            f"model.seeds has {len(seeds)} entries but model.n_members is {n_members}; "
+            "give one seed per member"
+        )
+    return seeds
 
 
 def _check_seeds(members: int | Sequence[int]) -> tuple[int, ...]:

@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from ibkit._validation import check_array
+from ibkit.nn.ensemble import ensemble_size, member_seeds
 
 __all__ = ["GradientSNR", "gradient_snr"]
 
@@ -218,43 +219,17 @@ class GradientSNR:
 
         rows = []
         for index, (name, stats) in enumerate(self._stats.items()):
-            members = range(self.n_members or 1)
-            for member in members:
-                if stats.count == 0:
-                    values = (np.nan, np.nan, np.nan)
-                else:
-                    mean = stats.mean.cpu().numpy()
-                    var = stats.m2.cpu().numpy() / stats.count
-                    if self.n_members is not None:
-                        mean, var = mean[member], var[member]
-                    values = _summary(mean, var)
-                rows.append((self.seeds[member], member, epoch, name, index, *values, stats.count))
+            summaries = [(np.nan, np.nan, np.nan)] * len(self.seeds)
+            if stats.count:
+                mean = stats.mean.cpu().numpy()
+                var = stats.m2.cpu().numpy() / stats.count
+                if self.n_members is None:  # one member: give it the leading axis
+                    mean, var = mean[None], var[None]
+                summaries = [_summary(m, v) for m, v in zip(mean, var, strict=True)]
+            for member, (seed, values) in enumerate(zip(self.seeds, summaries, strict=True)):
+                rows.append((seed, member, epoch, name, index, *values, stats.count))
         self.reset()
         return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def ensemble_size(model: nn.Module) -> int | None:
-    """``model.n_members`` for an ensemble (members stacked on axis 0), else None."""
-    n = getattr(model, "n_members", None)
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"model.n_members must be an integer >= 1; got {n!r}")
-    return n
-
-
-def member_seeds(model: nn.Module, n_members: int | None, seed: Any) -> list[Any]:
-    """The ``seed`` column per member: ``model.seeds`` for an ensemble, else ``[seed]``.
-
-    NaN stands for an unknown seed.
-    """
-    if n_members is None:
-        return [np.nan if seed is None else seed]
-    seeds = list(getattr(model, "seeds", [np.nan] * n_members))
-    if len(seeds) != n_members:
-        raise ValueError(
-            f"model.seeds has {len(seeds)} entries but model.n_members is {n_members}; "
-            "give one seed per member"
-        )
-    return seeds
 
 
 def _tracked_weights(model: nn.Module, layers: Sequence[str] | None) -> dict[str, nn.Parameter]:

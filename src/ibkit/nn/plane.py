@@ -42,7 +42,8 @@ from torch import nn
 
 from ibkit._validation import check_array, check_int, check_random_state, check_units
 from ibkit.estimators import MIEstimator, resolve_estimators
-from ibkit.nn.gradients import GradientSNR, ensemble_size, member_seeds
+from ibkit.nn.ensemble import ensemble_size, member_seeds
+from ibkit.nn.gradients import GradientSNR
 from ibkit.nn.mlp import output_kind, output_probabilities
 from ibkit.nn.schedule import EpochSchedule
 
