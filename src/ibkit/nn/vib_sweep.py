@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from ibkit._validation import check_array, check_int, check_positive, pandas_module
+from ibkit.nn.adversarial import fgsm_accuracy
+from ibkit.nn.nonlinear_ib import NonlinearIB
 from ibkit.nn.vib import (
     Progress,
     StochasticClassifier,
@@ -41,8 +43,6 @@ def _build(
 ) -> StochasticClassifier:
     if model == "vib":
         return VIBClassifier(in_features, n_classes, beta=beta, **options)
-    from ibkit.nn.nonlinear_ib import NonlinearIB
-
     return NonlinearIB(in_features, n_classes, beta=beta, **options)
 
 
@@ -179,8 +179,6 @@ def vib_sweep(
         row.update(beta=float(beta), h_y_bits=hist.h_y_bits, chance_acc=chance)
         row.update(seconds=float(hist.seconds.sum()), model=model)
         if eps is not None:
-            from ibkit.nn.adversarial import fgsm_accuracy
-
             accs = fgsm_accuracy(net, x_test, y_test, eps, random_state=seed)
             row.update({f"fgsm_acc_{e:g}": float(a) for e, a in zip(eps, accs, strict=True)})
         rows.append(row)
