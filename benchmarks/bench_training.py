@@ -2,7 +2,7 @@
 
 Run with ``.venv/bin/python benchmarks/bench_training.py [--quick]``.
 The network is the 12-10-7-5-4-3-2 tanh MLP of Shwartz-Ziv & Tishby (2017) on the
-12-bit task, trained on a stratified 85 % split (3481 patterns; the other 615 are the
+12-bit task, trained on a stratified 85 % split (3482 patterns; the other 614 are the
 test set, evaluated every epoch as the history does). Two training set-ups:
 
 - ``adam/256``: Adam, lr 4e-4, minibatches of 256 (Saxe et al. 2018's code), 14 steps
@@ -31,9 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 from report import print_table, versions, write_json
-from sklearn.model_selection import train_test_split
 
-from ibkit.datasets import tishby_12bit
+from ibkit.datasets import tishby_12bit, train_test_split
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP
 from ibkit.nn.training import _evaluate, fit
@@ -47,16 +46,10 @@ N_MEMBERS = 10
 
 
 def split() -> tuple[np.ndarray, ...]:
-    """Stratified 85/15 split of the 12-bit task (seed 0), as float32/int64 arrays."""
+    """Stratified 85/15 split of the 12-bit task (seed 0, as the study), float32/int64 arrays."""
     task = tishby_12bit()
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        task.x.astype(np.float32),
-        task.y.astype(np.int64),
-        train_size=0.85,
-        stratify=task.y,
-        random_state=0,
-    )
-    return x_tr, y_tr, x_te, y_te
+    s = train_test_split(task.x.astype(np.float32), task.y.astype(np.int64), 0.85, random_state=0)
+    return s.x_train, s.y_train, s.x_test, s.y_test
 
 
 def timed(run: Callable[..., Any], seconds: float, repeats: int) -> float:
