@@ -233,17 +233,13 @@ class _Annealer:
     n_probe: int = 10
     decimals: int = 5
 
-    @property
-    def joint(self) -> np.ndarray:
-        return self.problem.joint
-
     def solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, IBResult]:
         """Iterate from ``q`` at ``beta``; returns the encoder and its scores in nats."""
         q, n_iter, converged = iterate(
             self.problem, q, beta, self.alpha, self.max_iter, self.tol, decimals=self.decimals
         )
         res = evaluate_encoder(
-            self.joint,
+            self.problem.joint,
             q,
             beta=beta,
             alpha=self.alpha,
@@ -325,6 +321,7 @@ def _forward(
     solver: _Annealer,
     betas: Sequence[float] | None,
     i_xy: float,
+    h_xr: float,
     beta_max: float,
 ) -> _Trace:
     """Anneal upwards in β with splits, over ``betas`` or, when None, an automatic grid.
@@ -336,7 +333,6 @@ def _forward(
     trace = _Trace([], [], [])
     beta = 1.0 if betas is None else float(betas[0])
     # past H(X̃)/I(X;Y) the sufficient statistic beats the trivial encoder for any α
-    h_xr = float(entropy_nats(solver.problem.p_x))
     beta_enough = 1.25 * h_xr / i_xy if i_xy > 0 else 1.0
     while True:
         q, res = solver.split_and_solve(q, beta)
@@ -485,7 +481,7 @@ def ib_curve(
 
     i_xy = mutual_information_nats(p_xy)
     h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
-    trace = _forward(solver, None if grid is None else list(grid), i_xy, beta_max)
+    trace = _forward(solver, None if grid is None else list(grid), i_xy, h_xr, beta_max)
     _report(progress, 1)
     _reverse(solver, trace)
     _report(progress, 2)
@@ -513,14 +509,18 @@ def _polish(solver: _Annealer, trace: _Trace, max_rounds: int = 5) -> None:
     """
     problem = solver.problem
     identity = solver.max_clusters >= problem.n_inputs
+    # the minimal sufficient statistic's H(T) − α·H(T|X) and I(T;Y), when it is a candidate
+    extra_fixed, extra_i_ty = (
+        ([entropy_nats(problem.p_x)], [mutual_information_nats(problem.joint)])
+        if identity
+        else ([], [])
+    )
     for _ in range(max_rounds):
         h_t, i_xt, i_ty = (
             np.array([getattr(r, name) for r in trace.results]) for name in ("h_t", "i_xt", "i_ty")
         )
-        fixed = h_t - solver.alpha * (h_t - i_xt)
-        if identity:
-            fixed = np.append(fixed, entropy_nats(problem.p_x))
-            i_ty = np.append(i_ty, mutual_information_nats(solver.joint))
+        fixed = np.append(h_t - solver.alpha * (h_t - i_xt), extra_fixed)
+        i_ty = np.append(i_ty, extra_i_ty)
         scores = fixed[None, :] - np.array(trace.betas)[:, None] * i_ty[None, :]
         best = scores.argmin(axis=1)
         rows = np.arange(len(trace.betas))
