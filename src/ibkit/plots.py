@@ -345,6 +345,8 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
 
 
 # --------------------------------------------------------------------------- helpers
+# _pyplot_free_import, _subplots and _prepare_axes also serve ibkit.study.figures and
+# ibkit.demo: the one place that imports matplotlib lazily and sets up the plane's axes.
 
 
 def _pyplot_free_import() -> Any:
@@ -356,6 +358,14 @@ def _pyplot_free_import() -> Any:
     return matplotlib
 
 
+def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """``pyplot.subplots`` in the constrained layout, with installation advice."""
+    _pyplot_free_import()
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, layout="constrained", **kwargs)
+
+
 def _require(obj: Any, cls: type, func: str, source: str) -> None:
     if not isinstance(obj, cls):
         raise TypeError(
@@ -365,12 +375,10 @@ def _require(obj: Any, cls: type, func: str, source: str) -> None:
 
 def _prepare_axes(ax: Any, units: str) -> Any:
     """Return ``ax`` (or new Axes) labelled for ``units``; refuse mixing units."""
-    _pyplot_free_import()
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(4.4, 3.4), layout="constrained")
+        _, ax = _subplots(figsize=(4.4, 3.4))
     else:
+        _pyplot_free_import()
         from matplotlib.axes import Axes
 
         if not isinstance(ax, Axes):

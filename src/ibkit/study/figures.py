@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ibkit.ib.curve import IBCurve
-from ibkit.plots import _prepare_axes, _pyplot_free_import
+from ibkit.plots import _prepare_axes, _subplots
 
 __all__ = [
     "plot_gradient_snr",
@@ -72,7 +72,6 @@ def plot_information_plane(
     lo, hi = max(float(epochs.min()), 1.0), max(float(epochs.max()), 2.0)
     norm = LogNorm(lo, hi) if hi / lo > 100 else Normalize(float(epochs.min()), hi)
     colours = colormaps[cmap]
-    hidden = mean[~mean["is_output"]]
     for epoch, layer_rows in mean.groupby("epoch", sort=True):
         ordered = layer_rows.sort_values("layer_index")
         ax.plot(
@@ -84,30 +83,17 @@ def plot_information_plane(
             zorder=1,
             gid="ibkit-epoch",
         )
-    sc = ax.scatter(
-        hidden["i_xt"],
-        hidden["i_ty"],
-        c=np.maximum(hidden["epoch"], lo),
-        cmap=cmap,
-        norm=norm,
-        s=9,
-        zorder=3,
-        linewidths=0,
-    )
+
+    def points(rows: Any, **style: Any) -> Any:
+        c = np.maximum(rows["epoch"], lo)
+        return ax.scatter(
+            rows["i_xt"], rows["i_ty"], c=c, cmap=cmap, norm=norm, zorder=3, linewidths=0, **style
+        )
+
+    sc = points(mean[~mean["is_output"]], s=9)
     out = mean[mean["is_output"]]
     if len(out):
-        ax.scatter(
-            out["i_xt"],
-            out["i_ty"],
-            c=np.maximum(out["epoch"], lo),
-            cmap=cmap,
-            norm=norm,
-            s=14,
-            marker="s",
-            zorder=3,
-            linewidths=0,
-            label="output layer",
-        )
+        points(out, s=14, marker="s", label="output layer")
     _draw_final_spread(ax, df)
     if bound is not None:
         _draw_bound(ax, bound, units, x_max=float(df["i_xt"].max()))
@@ -138,14 +124,10 @@ def plot_plane_grid(
         df = df.assign(activation="")
     rows = activations or list(dict.fromkeys(df["activation"]))
     cols = estimators or list(dict.fromkeys(df["estimator"]))
-    _pyplot_free_import()
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         len(rows),
         len(cols),
         figsize=(panel_size[0] * len(cols), panel_size[1] * len(rows)),
-        layout="constrained",
         squeeze=False,
     )
     for i, act in enumerate(rows):
@@ -171,11 +153,8 @@ def plot_layer_trajectories(
     if quantity not in ("i_xt", "i_ty"):
         raise ValueError(f"quantity must be 'i_xt' or 'i_ty'; got {quantity!r}")
     df = _check_plane_table(results, one_panel=True)
-    _pyplot_free_import()
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(4.4, 3.2), layout="constrained")
+        _, ax = _subplots(figsize=(4.4, 3.2))
     units = str(df["units"].iloc[0])
     stats = _mean_over_seeds(df)
     for _, rows in stats.groupby("layer_index", sort=True):
@@ -202,11 +181,8 @@ def plot_gradient_snr(gradients: Any, *, ax: Any = None, title: str | None = Non
     """
     need = ("epoch", "layer", "grad_mean_norm", "grad_std_norm")
     _require_columns(gradients, need, "gradient table")
-    _pyplot_free_import()
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(4.4, 3.2), layout="constrained")
+        _, ax = _subplots(figsize=(4.4, 3.2))
     means = gradients.groupby(["layer", "epoch"], sort=False)[list(need[2:])].mean().reset_index()
     for layer, rows in means.groupby("layer", sort=False):
         rows = rows.sort_values("epoch")
@@ -230,11 +206,8 @@ def plot_training_curves(history: Any, *, axes: Any = None, title: str | None = 
     ``test_loss, test_acc`` (one row per epoch and seed). Returns the two Axes.
     """
     _require_columns(history, ("epoch", "train_loss", "train_acc"), "training history")
-    _pyplot_free_import()
     if axes is None:
-        import matplotlib.pyplot as plt
-
-        _, axes = plt.subplots(1, 2, figsize=(7.6, 2.8), layout="constrained")
+        _, axes = _subplots(1, 2, figsize=(7.6, 2.8))
     for ax, what in zip(axes, ("loss", "acc"), strict=True):
         for split in ("train", "test"):
             col = f"{split}_{what}"
