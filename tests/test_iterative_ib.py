@@ -533,25 +533,6 @@ def test_bad_beta(beta, match):
         iterative_ib(GROUPED, beta)
 
 
-@pytest.mark.parametrize("n_clusters", [0, -2, 1.5, "3", True])
-def test_bad_n_clusters(n_clusters):
-    with pytest.raises(ValueError, match=r"n_clusters must be an integer >= 1; got"):
-        iterative_ib(GROUPED, 5.0, n_clusters=n_clusters)
-
-
-@pytest.mark.parametrize(
-    ("alpha", "match"),
-    [
-        (-0.5, r"alpha must be a finite number >= 0; got -0\.5"),
-        (float("nan"), r"alpha must be a finite number >= 0; got nan"),
-        ("1", r"alpha must be a real number; got '1'"),
-    ],
-)
-def test_bad_alpha(alpha, match):
-    with pytest.raises(ValueError, match=match):
-        iterative_ib(GROUPED, 5.0, alpha=alpha)
-
-
 @pytest.mark.parametrize(
     ("init", "match"),
     [
@@ -568,43 +549,35 @@ def test_bad_init(init, match):
         iterative_ib(GROUPED, 5.0, init=init)
 
 
-@pytest.mark.parametrize("units", ["bit", "BITS", "", None])
-def test_bad_units(units):
-    with pytest.raises(ValueError, match=r"units must be 'bits' or 'nats'; got"):
-        iterative_ib(GROUPED, 5.0, units=units)
-
-
-@pytest.mark.parametrize(
-    ("random_state", "match"),
-    [
-        (-1, r"random_state must be a non-negative int; got -1"),
-        (
-            1.5,
-            r"random_state must be None, a non-negative int, a numpy SeedSequence or "
-            r"Generator; got float",
-        ),
-        (
-            "seed",
-            r"random_state must be None, a non-negative int, a numpy SeedSequence or "
-            r"Generator; got str",
-        ),
-        (np.random.RandomState(0), r"random_state must be None.*got RandomState"),
-    ],
-)
-def test_bad_random_state(random_state, match):
-    with pytest.raises(ValueError, match=match):
-        iterative_ib(GROUPED, 5.0, random_state=random_state)
+_BAD_SEED = r"random_state must be None, a non-negative int, a numpy SeedSequence or Generator"
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"n_clusters": 0}, r"n_clusters must be an integer >= 1; got 0"),
+        ({"n_clusters": -2}, r"n_clusters must be an integer >= 1; got -2"),
+        ({"n_clusters": 1.5}, r"n_clusters must be an integer >= 1; got 1\.5"),
+        ({"n_clusters": "3"}, r"n_clusters must be an integer >= 1; got '3'"),
+        ({"n_clusters": True}, r"n_clusters must be an integer >= 1; got True"),
+        ({"alpha": -0.5}, r"alpha must be a finite number >= 0; got -0\.5"),
+        ({"alpha": float("nan")}, r"alpha must be a finite number >= 0; got nan"),
+        ({"alpha": "1"}, r"alpha must be a real number; got '1'"),
+        ({"alpha": 1.5}, r"alpha must be in \[0, 1\] \(1 = IB, 0 = DIB\); got 1\.5"),
+        ({"units": "bit"}, r"units must be 'bits' or 'nats'; got"),
+        ({"units": "BITS"}, r"units must be 'bits' or 'nats'; got"),
+        ({"units": ""}, r"units must be 'bits' or 'nats'; got"),
+        ({"units": None}, r"units must be 'bits' or 'nats'; got"),
+        ({"random_state": -1}, r"random_state must be a non-negative int; got -1"),
+        ({"random_state": 1.5}, _BAD_SEED + r"; got float"),
+        ({"random_state": "seed"}, _BAD_SEED + r"; got str"),
+        ({"random_state": np.random.RandomState(0)}, _BAD_SEED + r".*got RandomState"),
         ({"max_iter": 0}, r"max_iter must be an integer >= 1; got 0"),
         ({"max_iter": 10.0}, r"max_iter must be an integer >= 1; got 10\.0"),
         ({"tol": 0.0}, r"tol must be a finite number > 0; got 0\.0"),
         ({"tol": -1e-9}, r"tol must be a finite number > 0"),
     ],
 )
-def test_bad_max_iter_and_tol(kwargs, match):
+def test_bad_keyword_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         iterative_ib(GROUPED, 5.0, **kwargs)

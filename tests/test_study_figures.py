@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 from ibkit.datasets import tishby_12bit  # noqa: E402
 from ibkit.ib import ib_curve  # noqa: E402
+from ibkit.measures import mutual_information  # noqa: E402
 from ibkit.plots import save_figure  # noqa: E402
 from ibkit.study.figures import (  # noqa: E402
     plot_gradient_snr,
@@ -71,12 +72,22 @@ def test_plane_points_are_seed_means_and_output_is_separate():
 
 
 def test_bound_is_drawn_and_lies_above_every_exact_solution():
-    curve = ib_curve(tishby_12bit().p_xy, betas=np.geomspace(0.5, 50, 8))
+    p_xy = tishby_12bit().p_xy
+    curve = ib_curve(p_xy, betas=np.geomspace(0.5, 50, 8))
     ax = plot_information_plane(plane_table(), bound=curve)
     bound = next(ln for ln in ax.lines if ln.get_label() == "IB bound of the data")
     xs, ys = bound.get_data()
-    assert ys.max() == pytest.approx(curve.i_xy, abs=1e-9)
+    assert ys.max() == pytest.approx(mutual_information(p_xy), abs=1e-9)
+    assert (np.interp(curve.i_xt, xs, ys) >= curve.i_ty - 1e-9).all()
     assert xs.max() >= plane_table()["i_xt"].max() - 1e-9
+
+
+def test_bound_must_be_an_ib_curve_in_the_units_of_the_table():
+    with pytest.raises(TypeError, match="bound must be an IBCurve"):
+        plot_information_plane(plane_table(), bound="curve")
+    curve = ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), betas=[2.0], units="nats")
+    with pytest.raises(ValueError, match="the bound is in nats and the table in bits"):
+        plot_information_plane(plane_table(), bound=curve)
 
 
 def test_one_panel_functions_refuse_several_panels_and_the_grid_draws_them():
