@@ -283,6 +283,9 @@ def bad_inputs(tmp_path):
     (tmp_path / "three.csv").write_text("a,b,c\n1,2,3\n")
     (tmp_path / "ok.csv").write_text("a,b\n1,2\n3,4\n5,7\n")
     (tmp_path / "table.txt").write_text("1,2\n")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not a zip archive")
+    with open(tmp_path / "single.npz", "wb") as handle:  # np.save: one array, no archive
+        np.save(handle, COUNTS)
     (tmp_path / "bad.toml").write_text('job = "estimate"\n[grid]\nrho = 0.5\n')
     (tmp_path / "nojob.toml").write_text('job = "nope"\n[grid]\nrho = [0.5]\n')
     return tmp_path
@@ -295,6 +298,8 @@ def bad_inputs(tmp_path):
         (["curve", "{d}/bad.csv"], "line 2, column 3: 'oops' is not a number"),
         (["curve", "{d}/table.txt"], "expected a .csv or .npz file"),
         (["curve", "{d}/three.csv", "--labels"], "expected two columns (x label, y label)"),
+        (["curve", "{d}/single.npz"], "not a readable .npz archive of arrays (it holds a single"),
+        (["estimate", "{d}/broken.npz", "--x", "a", "--y", "b"], "not a readable .npz archive"),
         (["curve", "{d}/ok.csv", "--units", "dits"], "units must be 'bits' or 'nats'"),
         (["curve", "{d}/ok.csv", "--alpha", "x"], "Invalid value for '--alpha'"),
         (["curve"], "ibkit curve: error: Missing argument 'file'"),

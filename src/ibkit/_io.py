@@ -1,10 +1,10 @@
 """Read user files: joint tables p(x,y) and sample columns, from ``.csv`` or ``.npz``.
 
-Used by the command line and by the sweep jobs. A CSV table may carry a header row
-and an index column; both are recognised because their cells are not numbers (or, as
-pandas writes them, because the top-left cell is empty), and dropped. Everything left
-must be numeric. Errors are :class:`ValueError` naming the file, the place and what
-was expected; a missing file is :class:`FileNotFoundError`.
+Used by the command line, the sweep jobs and :mod:`ibkit.datasets.files`. A CSV table
+may carry a header row and an index column; both are recognised because their cells are
+not numbers (or, as pandas writes them, because the top-left cell is empty), and
+dropped. Everything left must be numeric. Errors are :class:`ValueError` naming the
+file, the place and what was expected; a missing file is :class:`FileNotFoundError`.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "joint.csv"
@@ -17,13 +17,14 @@ array([[3., 1.],
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_columns", "read_joint", "read_samples", "sample_names"]
+__all__ = ["parse_columns", "read_joint", "read_samples"]
 
 #: npz keys tried, in order, for a joint table.
 JOINT_KEYS = ("p_xy", "counts")
@@ -54,20 +55,20 @@ def read_joint(path: PathLike, *, labels: bool = False) -> np.ndarray:
     if labels:
         return _label_counts(path)
     if path.suffix.lower() == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.keys())
-            key = next((k for k in JOINT_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
-            if key is None:
-                raise ValueError(
-                    f"{path}: holds arrays {', '.join(keys) or '(none)'}; expected one array, "
-                    f"or one named {' or '.join(JOINT_KEYS)}"
-                )
-            return _numeric(archive[key], f"{path}[{key}]")
+        arrays = _read_npz(path)
+        keys = list(arrays)
+        key = next((k for k in JOINT_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
+        if key is None:
+            raise ValueError(
+                f"{path}: holds arrays {', '.join(keys) or '(none)'}; expected one array, "
+                f"or one named {' or '.join(JOINT_KEYS)}"
+            )
+        return _numeric(arrays[key], f"{path}[{key}]")
     return _csv_matrix(path)
 
 
 def read_samples(
-    path: PathLike, x: Sequence[str], y: Sequence[str]
+    path: PathLike, x: Sequence[str] | None, y: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two sets of columns of a ``.csv`` or arrays of an ``.npz``, as paired samples.
 
@@ -78,6 +79,7 @@ def read_samples(
         whose arrays have one sample per row.
     x, y : sequence of str
         Column names (or 0-based positions) of a CSV, or array names of an npz.
+        ``x=None`` takes every column (or array) not named in ``y``.
 
     Returns
     -------
@@ -88,14 +90,13 @@ def read_samples(
     """
     path = _existing(path)
     if path.suffix.lower() == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.keys()}
-        xs = _pick(arrays, x, path, "array")
-        ys = _pick(arrays, y, path, "array")
+        source, what = _read_npz(path), "array"
     else:
-        columns = _csv_columns(path)
-        xs = _pick(columns, x, path, "column")
-        ys = _pick(columns, y, path, "column")
+        source, what = _csv_columns(path), "column"
+    if x is None:
+        x = [name for name in source if name not in y]
+    xs = _pick(source, x, path, what)
+    ys = _pick(source, y, path, what)
     x_arr = np.column_stack([_numeric(a, f"{path}: x {name!r}") for name, a in xs])
     if len(ys) == 1 and np.asarray(ys[0][1]).ndim == 1:
         y_arr = _label_or_values(*ys[0], path)
@@ -106,16 +107,6 @@ def read_samples(
             f"{path}: x has {len(x_arr)} rows but y has {len(y_arr)}; pass one y per sample"
         )
     return x_arr, y_arr
-
-
-def sample_names(path: PathLike) -> list[str]:
-    """The column names of a ``.csv`` of samples (positions without a header), or the
-    array names of an ``.npz``, in file order."""
-    path = _existing(path)
-    if path.suffix.lower() == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            return list(archive.keys())
-    return list(_csv_columns(path))
 
 
 def parse_columns(spec: str) -> list[str]:
@@ -129,15 +120,28 @@ def parse_columns(spec: str) -> list[str]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _existing(path: PathLike) -> Path:
+def _existing(path: PathLike, *, any_suffix: bool = False) -> Path:
+    """``path`` as a Path if it is a file (a ``.csv`` or ``.npz`` unless ``any_suffix``)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() not in (".csv", ".npz"):
+    if not any_suffix and path.suffix.lower() not in (".csv", ".npz"):
         raise ValueError(
             f"{path}: expected a .csv or .npz file; got {path.suffix or 'no suffix'!r}"
         )
     return path
+
+
+def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` archive (no pickled objects), by name in file order."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array (a .npy file); save with numpy.savez")
+        with archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a readable .npz archive of arrays ({exc})") from None
 
 
 def _read_csv(path: Path, **kwargs: Any) -> Any:

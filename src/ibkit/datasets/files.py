@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import zipfile
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ibkit._io import _existing, _read_npz, read_samples
 from ibkit._validation import check_array, optional_module
 
 __all__ = ["TABLE_FORMATS", "load_digits", "load_mnist", "load_table"]
@@ -50,14 +50,6 @@ IDX_LABELS_MAGIC = 2049
 
 #: Keys of a keras-style MNIST archive, in the order they are concatenated.
 KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def _existing(path: str | os.PathLike[str]) -> str:
-    """Return ``path`` as a string, or raise ``FileNotFoundError`` naming it."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
-    return path
 
 
 def _labels(y: Any, name: str) -> np.ndarray:
@@ -99,26 +91,6 @@ def _read_idx(path: str, magic: int) -> np.ndarray:
             f"data) but the file holds {body}; the file is truncated or not IDX"
         )
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
-
-
-def _read_npz(path: str) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` archive (no pickled objects)."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array (a .npy file); save with numpy.savez")
-        with archive:
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path!r} is not a readable .npz archive of arrays: {exc}") from None
-
-
-def _pick(arrays: dict[str, np.ndarray], keys: Sequence[str], path: str) -> list[np.ndarray]:
-    """The arrays named ``keys``, or a ``ValueError`` listing the names the file has."""
-    missing = [k for k in keys if k not in arrays]
-    if missing:
-        raise ValueError(f"{path!r} has no array {missing}; it holds {sorted(arrays)}")
-    return [arrays[k] for k in keys]
 
 
 def _pixels(x: np.ndarray, name: str) -> np.ndarray:
@@ -225,7 +197,7 @@ def load_mnist(
     >>> x.shape, y
     ((3, 784), array([4, 0, 9]))
     """
-    images = _existing(images)
+    images = os.fspath(_existing(images, any_suffix=True))
     if images.lower().endswith(".npz"):
         if labels is not None:
             raise ValueError(
@@ -234,9 +206,9 @@ def load_mnist(
             )
         arrays = _read_npz(images)
         if {"x", "y"} <= arrays.keys():
-            x, y = _pick(arrays, ("x", "y"), images)
+            x, y = arrays["x"], arrays["y"]
         elif set(KERAS_KEYS) <= arrays.keys():
-            x_train, y_train, x_test, y_test = _pick(arrays, KERAS_KEYS, images)
+            x_train, y_train, x_test, y_test = (arrays[key] for key in KERAS_KEYS)
             _rows_match(x_train, y_train, f"{images!r} (x_train, y_train)")
             _rows_match(x_test, y_test, f"{images!r} (x_test, y_test)")
             x, y = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
@@ -252,7 +224,7 @@ def load_mnist(
                 f"{images!r} is read as IDX images; pass the matching labels file, e.g. "
                 "load_mnist('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')"
             )
-        labels = _existing(labels)
+        labels = os.fspath(_existing(labels, any_suffix=True))
         x = _read_idx(images, IDX_IMAGES_MAGIC)
         y = _read_idx(labels, IDX_LABELS_MAGIC)
         where = f"{images!r} and {labels!r}"
@@ -309,12 +281,9 @@ def load_table(
     (array([[0.5, 1. ],
            [1.5, 2. ]]), array([0, 1]))
     """
-    from ibkit._io import read_samples, sample_names
-
-    if x is None:
-        is_npz = os.fspath(path).lower().endswith(".npz")
-        x = ["x"] if is_npz else [name for name in sample_names(path) if name != y]
-    x_values, y_values = read_samples(path, [x] if isinstance(x, str) else list(x), [y])
+    if x is None and os.fspath(path).lower().endswith(".npz"):
+        x = "x"  # without x, a csv's inputs are every column but y
+    x_values, y_values = read_samples(path, [x] if isinstance(x, str) else x, [y])
     if y_values.ndim != 1:
         raise ValueError(f"{path}: {y!r} must be one column or a 1-D array of targets")
     return check_array(x_values, f"x of {path}", ndim=2), y_values
