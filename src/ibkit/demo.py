@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ibkit._validation import ConvergenceWarning
+from ibkit._validation import ConvergenceWarning, pandas_module
 from ibkit.datasets import tishby_12bit
 from ibkit.ib import agglomerative_ib, ib_curve
 from ibkit.study.plane_study import PlaneStudy
@@ -154,12 +154,7 @@ def run_demo(
     from ibkit.plots import _pyplot_free_import
 
     _pyplot_free_import()  # fail early, before computing, when matplotlib is missing
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError(
-            "ibkit.demo needs pandas; install it with: pip install 'ibkit[plot]'"
-        ) from exc
+    pd = pandas_module("ibkit.demo")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -569,14 +564,13 @@ def _drop_table(summary: Any, estimators: Sequence[str]) -> Any:
 def _vib_part(out: Path, sizes: DemoSizes, random_state: int) -> _Part:
     """Section (d): a Variational IB β sweep on scikit-learn's digits."""
     from ibkit.datasets import load_digits
+    from ibkit.nn.training import torch_threads
     from ibkit.nn.vib_plots import plot_vib_sweep
     from ibkit.nn.vib_sweep import vib_sweep
     from ibkit.plots import save_figure
     from ibkit.report import Section
 
     x, y = load_digits()
-    from ibkit.nn.training import torch_threads
-
     with torch_threads(1):
         table = vib_sweep(x, y, sizes.vib_betas, epochs=sizes.vib_epochs, random_state=random_state)
     folder = out / "vib"

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from ibkit._validation import UNITS, optional_module
+from ibkit._validation import UNITS, pandas_module
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +84,7 @@ METRICS = (
 
 def _check_table(df: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
     """Raise ``ValueError`` if ``df`` is not a non-empty DataFrame with ``columns``."""
-    pd = optional_module("pandas", name, "plot")
+    pd = pandas_module(name)
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"{name} needs a pandas DataFrame; got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
