@@ -1,6 +1,7 @@
 """Tests of the estimator-accuracy table against the tasks' known mutual information."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ibkit.datasets import discrete_task, gaussian_task, independent_task
@@ -19,15 +20,25 @@ def test_table_has_one_row_per_cell_and_the_truth_of_each_task():
 
 
 def test_summary_statistics_match_a_hand_computation():
-    table = estimator_accuracy(
-        {"g": gaussian_task(1, 0.8)}, ["gaussian"], n=(300,), seeds=(0, 1, 2)
+    # estimates 1, 2, 4 of a truth of 2: errors -1, 0, 2
+    table = pd.DataFrame(
+        {
+            "task": "g",
+            "n": 300,
+            "estimator": "e",
+            "seed": [0, 1, 2],
+            "truth": 2.0,
+            "estimate": [1.0, 2.0, 4.0],
+            "seconds": [0.1, 0.2, 0.6],
+        }
     )
     s = summarize_accuracy(table).iloc[0]
-    values = table["estimate"].to_numpy()
-    assert s["mean"] == pytest.approx(values.mean())
-    assert s["bias"] == pytest.approx(values.mean() - s["truth"])
-    assert s["std"] == pytest.approx(values.std(ddof=1))
-    assert s["rmse"] == pytest.approx(np.sqrt(np.mean((values - s["truth"]) ** 2)))
+    assert s["truth"] == 2.0
+    assert s["mean"] == pytest.approx(7 / 3)
+    assert s["bias"] == pytest.approx(1 / 3)
+    assert s["std"] == pytest.approx(np.sqrt(7 / 3))  # squared deviations sum to 14/3, over 2
+    assert s["rmse"] == pytest.approx(np.sqrt(5 / 3))  # squared errors 1, 0, 4
+    assert s["seconds"] == pytest.approx(0.3)
     assert s["n_seeds"] == 3
 
 
