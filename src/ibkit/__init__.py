@@ -8,11 +8,18 @@ information measures (:mod:`ibkit.measures`), mutual information from samples
 
 from typing import Any
 
-from ibkit._validation import ConvergenceWarning
+from ibkit._validation import ConvergenceWarning, DivergenceError, InvalidParameterError
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvergenceWarning", "MIEstimate", "__version__", "estimate_mi"]
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
+    "InvalidParameterError",
+    "MIEstimate",
+    "__version__",
+    "estimate_mi",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._validation import InvalidParameterError
+
 __all__ = ["parse_columns", "read_joint", "read_samples"]
 
 #: npz keys tried, in order, for a joint table.
@@ -59,7 +61,7 @@ def read_joint(path: PathLike, *, labels: bool = False) -> np.ndarray:
         keys = list(arrays)
         key = next((k for k in JOINT_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
         if key is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{path}: holds arrays {', '.join(keys) or '(none)'}; expected one array, "
                 f"or one named {' or '.join(JOINT_KEYS)}"
             )
@@ -103,7 +105,7 @@ def read_samples(
     else:
         y_arr = np.column_stack([_numeric(a, f"{path}: y {name!r}") for name, a in ys])
     if len(x_arr) != len(y_arr):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path}: x has {len(x_arr)} rows but y has {len(y_arr)}; pass one y per sample"
         )
     return x_arr, y_arr
@@ -113,7 +115,9 @@ def parse_columns(spec: str) -> list[str]:
     """Split a comma-separated list of column names (``"a,b"`` → ``["a", "b"]``)."""
     names = [part.strip() for part in spec.split(",")]
     if not spec.strip() or any(not n for n in names):
-        raise ValueError(f"expected comma-separated column names such as 'x0,x1'; got {spec!r}")
+        raise InvalidParameterError(
+            f"expected comma-separated column names such as 'x0,x1'; got {spec!r}"
+        )
     return names
 
 
@@ -126,7 +130,7 @@ def _existing(path: PathLike, *, any_suffix: bool = False) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if not any_suffix and path.suffix.lower() not in (".csv", ".npz"):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path}: expected a .csv or .npz file; got {path.suffix or 'no suffix'!r}"
         )
     return path
@@ -137,11 +141,15 @@ def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array (a .npy file); save with numpy.savez")
+            raise InvalidParameterError(
+                "it holds a single array (a .npy file); save with numpy.savez"
+            )
         with archive:
             return {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable .npz archive of arrays ({exc})") from None
+        raise InvalidParameterError(
+            f"{path}: not a readable .npz archive of arrays ({exc})"
+        ) from None
 
 
 def _read_csv(path: Path, **kwargs: Any) -> Any:
@@ -151,7 +159,7 @@ def _read_csv(path: Path, **kwargs: Any) -> Any:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path}: not a readable CSV table ({reason})") from None
+        raise InvalidParameterError(f"{path}: not a readable CSV table ({reason})") from None
 
 
 def _csv_matrix(path: Path) -> np.ndarray:
@@ -168,12 +176,14 @@ def _csv_matrix(path: Path) -> np.ndarray:
     cols = slice(1, None) if has_index else slice(None)
     body, ok = values[rows, cols], numeric[rows, cols]
     if body.size == 0:
-        raise ValueError(f"{path}: no numeric rows or columns; expected a matrix of numbers")
+        raise InvalidParameterError(
+            f"{path}: no numeric rows or columns; expected a matrix of numbers"
+        )
     if not ok.all():
         r, c = np.argwhere(~ok)[0]
         line, col = r + 1 + has_header, c + 1 + has_index
         cell = str(text[rows, cols][r, c])
-        raise ValueError(f"{path}: line {line}, column {col}: {cell!r} is not a number")
+        raise InvalidParameterError(f"{path}: line {line}, column {col}: {cell!r} is not a number")
     return body
 
 
@@ -188,7 +198,7 @@ def _csv_columns(path: Path) -> dict[str, np.ndarray]:
     else:
         names, body = [str(i) for i in range(text.shape[1])], text
     if len(body) == 0:
-        raise ValueError(f"{path}: has a header but no rows of samples")
+        raise InvalidParameterError(f"{path}: has a header but no rows of samples")
     return {name: body[:, j] for j, name in enumerate(names)}
 
 
@@ -203,10 +213,14 @@ def _pick(
         elif what == "column" and name.isdigit() and int(name) < len(names):
             picked.append((name, source[names[int(name)]]))
         else:
-            raise ValueError(f"{path}: no {what} {name!r}; {what}s are: {', '.join(names)}")
+            raise InvalidParameterError(
+                f"{path}: no {what} {name!r}; {what}s are: {', '.join(names)}"
+            )
     lengths = {len(a) for _, a in picked}
     if len(lengths) > 1:
-        raise ValueError(f"{path}: the {what}s have different numbers of rows: {sorted(lengths)}")
+        raise InvalidParameterError(
+            f"{path}: the {what}s have different numbers of rows: {sorted(lengths)}"
+        )
     return picked
 
 
@@ -222,7 +236,7 @@ def _numeric(values: Any, where: str) -> np.ndarray:
     bad = np.isnan(parsed) & (np.char.strip(flat.astype(str)) != "nan")
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{where}: row {i + 1}: {str(flat[i])!r} is not a number")
+        raise InvalidParameterError(f"{where}: row {i + 1}: {str(flat[i])!r} is not a number")
     return parsed.reshape(arr.shape)
 
 
@@ -241,7 +255,9 @@ def _label_or_values(name: str, values: np.ndarray, path: Path) -> np.ndarray:
         whole = np.all(floats == np.round(floats))
         return floats.astype(np.int64) if whole else floats
     if np.any(np.char.strip(arr.astype(str)) == ""):
-        raise ValueError(f"{path}: column {name!r} has empty cells; expected one label per row")
+        raise InvalidParameterError(
+            f"{path}: column {name!r} has empty cells; expected one label per row"
+        )
     return np.unique(arr, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
@@ -249,18 +265,20 @@ def _label_counts(path: Path) -> np.ndarray:
     import pandas as pd
 
     if path.suffix.lower() != ".csv":
-        raise ValueError(f"{path}: --labels reads a two-column .csv of (x, y) labels")
+        raise InvalidParameterError(f"{path}: --labels reads a two-column .csv of (x, y) labels")
     frame = _read_csv(path)
     if frame.shape[1] != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path}: expected two columns (x label, y label) after a header row; got "
             f"{frame.shape[1]}: {', '.join(map(str, frame.columns))}"
         )
     if len(frame) == 0:
-        raise ValueError(f"{path}: has a header but no rows of labels")
+        raise InvalidParameterError(f"{path}: has a header but no rows of labels")
     empty = (frame.apply(lambda col: col.str.strip()) == "").to_numpy()
     if empty.any():
         line = int(np.argwhere(empty)[0][0]) + 2
-        raise ValueError(f"{path}: line {line} has an empty label; expected x and y on every row")
+        raise InvalidParameterError(
+            f"{path}: line {line} has an empty label; expected x and y on every row"
+        )
     counts = pd.crosstab(frame.iloc[:, 0], frame.iloc[:, 1])
     return counts.to_numpy(dtype=np.float64)

@@ -1,8 +1,9 @@
 """Validation at the public edge.
 
 Every public function of ibkit checks its arguments here once and raises
-:class:`ValueError` with a message that names the parameter, the constraint and the
-value received. Internal functions trust their inputs.
+:class:`InvalidParameterError` (a :class:`ValueError` and a :class:`TypeError`, as in
+scikit-learn) with a message that names the parameter, the constraint and the value
+received. Internal functions trust their inputs.
 """
 
 from __future__ import annotations
@@ -22,10 +23,25 @@ class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at ``max_iter`` before meeting ``tol``."""
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter or input of an ibkit function is invalid (wrong type, shape or value).
+
+    It is both a :class:`ValueError` and a :class:`TypeError`, so ``except ValueError``
+    and ``except TypeError`` both catch it, as with scikit-learn's error of that name.
+    """
+
+
+class DivergenceError(ArithmeticError):
+    """A training loop or an iterative estimate produced a non-finite value.
+
+    The message names the knob to change (learning rate, β, input scale).
+    """
+
+
 def check_units(units: str) -> str:
     """Return ``units`` if it is ``"bits"`` or ``"nats"``, else raise ``ValueError``."""
-    if units not in UNITS:
-        raise ValueError(f"units must be 'bits' or 'nats'; got {units!r}")
+    if not isinstance(units, str) or units not in UNITS:
+        raise InvalidParameterError(f"units must be 'bits' or 'nats'; got {units!r}")
     return units
 
 
@@ -41,21 +57,31 @@ def check_array(
     ndim: int | tuple[int, ...] | None = None,
     dtype: type = np.float64,
 ) -> np.ndarray:
-    """Convert ``a`` to a finite float array of the expected dimensionality."""
+    """Convert ``a`` to a finite float array of the expected dimensionality.
+
+    Complex input is refused (numpy would silently keep the real part), as are strings,
+    objects and booleans mixed with numbers that do not convert.
+    """
+    if _is_complex(a):
+        raise InvalidParameterError(
+            f"{name} is complex; pass real numbers (e.g. np.abs(a) or a.real, deliberately)"
+        )
     try:
         arr = np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array; got {type(a).__name__}: {exc}") from None
+        raise InvalidParameterError(
+            f"{name} must be a numeric array; got {type(a).__name__}: {exc}"
+        ) from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(f"{name} must be {want}; got an array of shape {arr.shape}")
+            raise InvalidParameterError(f"{name} must be {want}; got an array of shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one entry")
+        raise InvalidParameterError(f"{name} is empty (shape {arr.shape}); pass at least one entry")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} has {int(bad.sum())} NaN or infinite entries; pass finite numbers"
         )
     return arr
@@ -73,22 +99,25 @@ def check_probabilities(
     With ``normalize=True`` any non-negative array with positive total (counts, for
     example) is divided by its total instead of being required to sum to 1.
     """
+    normalize = check_bool(normalize, "normalize")
     arr = check_array(p, name, ndim=ndim)
     neg = arr < 0
     if neg.any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} has {int(neg.sum())} negative entries (min {arr.min():.3g}); "
             "pass counts or probabilities >= 0"
         )
     total = arr.sum()
     if not np.isfinite(total):
-        raise ValueError(f"{name} sums to infinity; divide the counts by a common factor")
+        raise InvalidParameterError(
+            f"{name} sums to infinity; divide the counts by a common factor"
+        )
     if total <= 0:
-        raise ValueError(f"{name} is all zeros; it needs positive mass somewhere")
+        raise InvalidParameterError(f"{name} is all zeros; it needs positive mass somewhere")
     if normalize:
         return arr / total
     if abs(total - 1.0) > SUM_TOL:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} sums to {total:.6g}, not 1; pass probabilities or set normalize=True"
         )
     return arr / total
@@ -97,20 +126,55 @@ def check_probabilities(
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is a finite number > 0 (or ≥ 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number; got {value!r}")
+        raise InvalidParameterError(f"{name} must be a real number; got {value!r}")
     v = float(value)
     ok = np.isfinite(v) and (v >= 0 if allow_zero else v > 0)
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+        raise InvalidParameterError(f"{name} must be a finite number {bound}; got {value!r}")
     return v
 
 
-def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int if it is an integer ≥ ``minimum``."""
+def check_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer in [``minimum``, ``maximum``]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidParameterError(
+            f"{name} must be an integer in [{minimum}, {maximum}]; got {value!r}"
+        )
     return int(value)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` if it is a bool (or numpy bool); strings such as ``"no"`` are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_callback(value: Any, name: str) -> Any:
+    """Return ``value`` if it is ``None`` or callable."""
+    if value is not None and not callable(value):
+        raise InvalidParameterError(
+            f"{name} must be None or a callable; got {type(value).__name__}: {value!r}"
+        )
+    return value
+
+
+def _is_complex(a: Any) -> bool:
+    """Whether ``a`` is, or holds, complex numbers (arrays, tensors, scalars, sequences)."""
+    dtype = getattr(a, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "c"
+    if dtype is not None:  # a torch tensor
+        return getattr(dtype, "is_complex", False) is True
+    if isinstance(a, complex | list | tuple):
+        try:
+            return np.asarray(a).dtype.kind == "c"
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def check_random_state(random_state: Any) -> np.random.Generator:
@@ -119,9 +183,11 @@ def check_random_state(random_state: Any) -> np.random.Generator:
         return random_state
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int; got {random_state!r}")
+            raise InvalidParameterError(
+                f"random_state must be a non-negative int; got {random_state!r}"
+            )
         return np.random.default_rng(random_state)
-    raise ValueError(
+    raise InvalidParameterError(
         "random_state must be None, a non-negative int, a numpy SeedSequence or Generator; "
         f"got {type(random_state).__name__}"
     )

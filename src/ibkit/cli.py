@@ -32,7 +32,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from ibkit import __version__
-from ibkit._validation import ConvergenceWarning
+from ibkit._validation import ConvergenceWarning, InvalidParameterError
 from ibkit.estimators import available_methods
 
 __all__ = ["app", "main"]
@@ -294,7 +294,7 @@ def _parse_param(text: str) -> tuple[str, Any]:
     """``"k=3"`` → ``("k", 3)``; values are JSON (numbers, true/false) or else strings."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip().isidentifier():
-        raise ValueError(f"--param expects NAME=VALUE, e.g. k=3; got {text!r}")
+        raise InvalidParameterError(f"--param expects NAME=VALUE, e.g. k=3; got {text!r}")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -310,7 +310,7 @@ def _estimator(method: str, params: dict[str, Any]) -> Any:
         return get_estimator(method, **params)
     except TypeError:
         accepted = ", ".join(inspect.signature(type(get_estimator(method))).parameters)
-        raise ValueError(
+        raise InvalidParameterError(
             f"method {method!r} takes the parameters {accepted or '(none)'}; "
             f"got {', '.join(params)}"
         ) from None
@@ -349,7 +349,9 @@ def _split(text: str, option: str) -> list[str]:
     """``"a, b"`` → ``["a", "b"]``; an empty item is a ValueError naming ``option``."""
     items = [item.strip() for item in text.split(",")]
     if not all(items):
-        raise ValueError(f"{option} expects a comma-separated list, e.g. 1,2,3; got {text!r}")
+        raise InvalidParameterError(
+            f"{option} expects a comma-separated list, e.g. 1,2,3; got {text!r}"
+        )
     return items
 
 
@@ -360,7 +362,7 @@ def _numbers(text: str, option: str, kind: type = float) -> list[Any]:
         try:
             values.append(kind(item))
         except ValueError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{option} expects comma-separated {kind.__name__}s; {item!r} is not one"
             ) from None
     return values
@@ -487,13 +489,17 @@ def _vib_data(data: str | None, mnist: tuple[Path, Path] | None, table: Path | N
     sources = {"--data": data, "--mnist": mnist, "--table": table}
     given = [name for name, value in sources.items() if value]
     if len(given) > 1:
-        raise ValueError(f"give one of --data, --mnist and --table; got {' and '.join(given)}")
+        raise InvalidParameterError(
+            f"give one of --data, --mnist and --table; got {' and '.join(given)}"
+        )
     if mnist:
         return load_mnist(*mnist)
     if table:
         return load_table(table)
     if data not in (None, "digits"):
-        raise ValueError(f"--data knows only 'digits'; got {data!r} (use --table for a file)")
+        raise InvalidParameterError(
+            f"--data knows only 'digits'; got {data!r} (use --table for a file)"
+        )
     return load_digits()
 
 

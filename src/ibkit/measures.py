@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
-from ibkit._validation import SUM_TOL, check_array, check_probabilities, check_units, from_nats
+from ibkit._validation import (
+    SUM_TOL,
+    InvalidParameterError,
+    check_array,
+    check_probabilities,
+    check_units,
+    from_nats,
+)
 
 __all__ = [
     "entropy",
@@ -120,7 +127,9 @@ def _check_pair(p: Any, q: Any, normalize: bool) -> tuple[np.ndarray, np.ndarray
     p_arr = check_probabilities(p, "p", normalize=normalize)
     q_arr = check_probabilities(q, "q", normalize=normalize)
     if p_arr.shape != q_arr.shape:
-        raise ValueError(f"p and q must have the same shape; got {p_arr.shape} and {q_arr.shape}")
+        raise InvalidParameterError(
+            f"p and q must have the same shape; got {p_arr.shape} and {q_arr.shape}"
+        )
     return p_arr, q_arr
 
 
@@ -165,10 +174,10 @@ def js_divergence(
     p_arr, q_arr = _check_pair(p, q, normalize)
     w = check_array(weights, "weights", ndim=1)
     if w.shape != (2,):
-        raise ValueError(f"weights must hold two numbers; got {w.shape[0]}")
+        raise InvalidParameterError(f"weights must hold two numbers; got {w.shape[0]}")
     # ``normalize`` applies to p and q only, so the weights are checked on their own
     if (w < 0).any() or abs(w.sum() - 1.0) > SUM_TOL:
-        raise ValueError(
+        raise InvalidParameterError(
             f"weights must be two numbers >= 0 summing to 1; got ({w[0]:.6g}, {w[1]:.6g})"
         )
     w = w / w.sum()

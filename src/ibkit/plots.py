@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._validation import InvalidParameterError
 from ibkit.ib.agglomerative import AgglomerativeIBResult
 from ibkit.ib.curve import IBCurve
 from ibkit.ib.gaussian import GaussianIBResult
@@ -385,7 +386,7 @@ def _prepare_axes(ax: Any, units: str) -> Any:
             raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     current = getattr(ax, "_ibkit_units", None)
     if current is not None and current != units:
-        raise ValueError(
+        raise InvalidParameterError(
             f"these axes show information in {current}; cannot overlay a result in {units} "
             f"(compute it with units={current!r})"
         )

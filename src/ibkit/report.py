@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ibkit._validation import InvalidParameterError
+
 __all__ = ["REPORT_NAME", "Section", "build_report"]
 
 REPORT_NAME = "report.html"
@@ -115,7 +117,7 @@ def build_report(
 
     sections = list(sections)
     if not sections or not all(isinstance(s, Section) for s in sections):
-        raise ValueError("sections must be a non-empty list of ibkit.report.Section")
+        raise InvalidParameterError("sections must be a non-empty list of ibkit.report.Section")
     anchors = _anchors(s.title for s in sections)
     toc = "".join(
         f'<li><a href="#{a}">{html.escape(s.title)}</a></li>'
@@ -182,7 +184,7 @@ def _data_uri(figure: Any) -> str:
         path = Path(figure)
         kind = _IMAGE_TYPES.get(path.suffix.lower())
         if kind is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{path}: figures must be {', '.join(_IMAGE_TYPES)} files or matplotlib Figures"
             )
         if not path.is_file():
@@ -193,7 +195,7 @@ def _data_uri(figure: Any) -> str:
         figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
         kind, data = "image/png", buffer.getvalue()
     else:
-        raise ValueError(
+        raise InvalidParameterError(
             f"a figure must be a matplotlib Figure or an image path; got {type(figure).__name__}"
         )
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
@@ -201,7 +203,9 @@ def _data_uri(figure: Any) -> str:
 
 def _table_html(table: Any, max_rows: int) -> str:
     if not hasattr(table, "to_html"):
-        raise ValueError(f"a table must be a pandas DataFrame; got {type(table).__name__}")
+        raise InvalidParameterError(
+            f"a table must be a pandas DataFrame; got {type(table).__name__}"
+        )
     shown = table.head(max_rows)
     note = (
         f'<p class="note">First {max_rows} of {len(table)} rows.</p>'

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import ConvergenceWarning, check_int
+from ibkit._validation import ConvergenceWarning, InvalidParameterError, check_int
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,18 +101,20 @@ def resolve_job(job: str | Job) -> tuple[str, Job]:
     if callable(job):
         return f"{job.__module__}:{job.__qualname__}", job
     if not isinstance(job, str):
-        raise ValueError(f"job must be a name, a callable or 'module:function'; got {job!r}")
+        raise InvalidParameterError(
+            f"job must be a name, a callable or 'module:function'; got {job!r}"
+        )
     if job in _JOBS:
         return job, _JOBS[job]
     module, sep, attr = job.rpartition(":") if ":" in job else job.rpartition(".")
     if not sep or not module:
-        raise ValueError(
+        raise InvalidParameterError(
             f"unknown job {job!r}; choose one of: {', '.join(available_jobs())}, "
             "or give an importable 'module:function'"
         )
     func = getattr(importlib.import_module(module), attr, None)
     if not callable(func):
-        raise ValueError(f"job {job!r}: module {module!r} has no function {attr!r}")
+        raise InvalidParameterError(f"job {job!r}: module {module!r} has no function {attr!r}")
     return job, func
 
 
@@ -132,13 +134,13 @@ def expand_grid(
     fixed = dict(fixed or {})
     for name, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"grid parameter {name!r} must be a non-empty list of values; got {values!r} "
                 "(put constants among the fixed parameters)"
             )
     both = sorted(set(grid) & set(fixed))
     if both:
-        raise ValueError(f"parameters {', '.join(both)} are both in the grid and fixed")
+        raise InvalidParameterError(f"parameters {', '.join(both)} are both in the grid and fixed")
     names = list(grid)
     return [
         {**dict(zip(names, values, strict=True)), **fixed}
@@ -175,21 +177,23 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+        raise InvalidParameterError(f"{path}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - set(_CONFIG_KEYS))
     if unknown:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_CONFIG_KEYS)}"
         )
     if "job" not in data:
-        raise ValueError(f"{path}: missing the key 'job' (one of {', '.join(available_jobs())})")
+        raise InvalidParameterError(
+            f"{path}: missing the key 'job' (one of {', '.join(available_jobs())})"
+        )
     for table in ("grid", "fixed"):
         if not isinstance(data.get(table, {}), dict):
-            raise ValueError(f"{path}: '{table}' must be a table ([{table}])")
+            raise InvalidParameterError(f"{path}: '{table}' must be a table ([{table}])")
     try:
         grid = expand_grid(data.get("grid", {}), data.get("fixed", {}))
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise InvalidParameterError(f"{path}: {exc}") from None
     return SweepConfig(
         job=data["job"],
         grid=grid,
@@ -252,9 +256,13 @@ def run_sweep(
     points = _check_grid(grid)
     seed = check_int(seed, "seed", minimum=0)
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+        raise InvalidParameterError(
+            f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}"
+        )
     if scheduler is not None and backend != "dask":
-        raise ValueError(f"a scheduler address needs backend='dask'; got backend={backend!r}")
+        raise InvalidParameterError(
+            f"a scheduler address needs backend='dask'; got backend={backend!r}"
+        )
     if n_jobs is not None:
         n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
 
@@ -279,17 +287,21 @@ def run_sweep(
 
 def _check_grid(grid: Any) -> list[dict[str, Any]]:
     if isinstance(grid, Mapping) or not isinstance(grid, Sequence) or not grid:
-        raise ValueError(
+        raise InvalidParameterError(
             "grid must be a non-empty list of parameter dicts (see expand_grid); "
             f"got {type(grid).__name__}"
         )
     points = []
     for i, params in enumerate(grid):
         if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
-            raise ValueError(f"grid[{i}] must be a dict of parameters by name; got {params!r}")
+            raise InvalidParameterError(
+                f"grid[{i}] must be a dict of parameters by name; got {params!r}"
+            )
         clash = sorted(set(params) & set(RESERVED))
         if clash:
-            raise ValueError(f"grid[{i}]: parameter names {', '.join(clash)} are reserved")
+            raise InvalidParameterError(
+                f"grid[{i}]: parameter names {', '.join(clash)} are reserved"
+            )
         points.append(dict(params))
     return points
 
@@ -329,7 +341,9 @@ def _as_rows(result: Any) -> list[dict[str, Any]]:
     for row in result:
         clash = sorted(set(row) & set(RESERVED))
         if clash:
-            raise ValueError(f"job rows may not have the reserved columns {', '.join(clash)}")
+            raise InvalidParameterError(
+                f"job rows may not have the reserved columns {', '.join(clash)}"
+            )
     return [dict(r) for r in result]
 
 
@@ -389,7 +403,7 @@ class _Table:
 
     def __init__(self, params: list[str], path: Path | None) -> None:
         if path is not None and path.suffix.lower() != ".csv":
-            raise ValueError(f"path must name a .csv file; got {str(path)!r}")
+            raise InvalidParameterError(f"path must name a .csv file; got {str(path)!r}")
         self.params = params
         self.path = path
         self.extra: list[str] = []
@@ -405,7 +419,7 @@ class _Table:
             return set()
         header, rows = self._read_raw()
         if not {"job_index", "status", "job_key"} <= set(header):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{self.path} is not a sweep table (no job_index/status/job_key columns); "
                 "pass another path or remove the file"
             )
@@ -502,7 +516,7 @@ def curve_job(
     if data == "12bit":
         p_xy = tishby_12bit(label_noise=label_noise).p_xy
     elif label_noise:
-        raise ValueError(f"label_noise applies to data='12bit' only; got data={data!r}")
+        raise InvalidParameterError(f"label_noise applies to data='12bit' only; got data={data!r}")
     else:
         p_xy = read_joint(data, labels=labels)
     with warnings.catch_warnings():
@@ -562,12 +576,12 @@ def estimate_job(
         row["true_mi"] = truth.mi(units)
     else:
         if task or transform is not None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{', '.join([*task, *(['transform'] if transform else [])])} apply to the "
                 f"ground-truth tasks ({', '.join(_TASKS)}), not to the file {data!r}"
             )
         if x is None or y is None:
-            raise ValueError(f"data={data!r} is a file: give its columns as x and y")
+            raise InvalidParameterError(f"data={data!r} is a file: give its columns as x and y")
         cols = [parse_columns(c) if isinstance(c, str) else list(c) for c in (x, y)]
         xs, ys = read_samples(data, *cols)
     est = estimate_mi(xs, ys, method=method, units=units, random_state=random_state, **params)
@@ -605,7 +619,9 @@ def plane_job(
     from ibkit.study.plane_study import PlaneStudy, run_plane_study
 
     if table not in _PLANE_TABLES:
-        raise ValueError(f"table must be one of {', '.join(_PLANE_TABLES)}; got {table!r}")
+        raise InvalidParameterError(
+            f"table must be one of {', '.join(_PLANE_TABLES)}; got {table!r}"
+        )
     if isinstance(seeds, numbers.Integral):
         seeds = range(check_int(seeds, "seeds", minimum=1))
     config = PlaneStudy(activations=(activation,), seeds=tuple(seeds), **study)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ibkit._io import _existing, _read_npz, read_samples
-from ibkit._validation import check_array, optional_module
+from ibkit._validation import InvalidParameterError, check_array, optional_module
 
 __all__ = ["TABLE_FORMATS", "load_digits", "load_mnist", "load_table"]
 
@@ -66,27 +66,27 @@ def _read_idx(path: str, magic: int) -> np.ndarray:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{path!r} starts like a gzip file but cannot be read: {exc}"
             ) from None
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     found = int.from_bytes(data[:4], "big") if len(data) >= 4 else f"{len(data)} bytes"
     if found != magic:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path!r} is not an IDX file of {ndim}-D unsigned bytes: expected magic number "
             f"{magic}, found {found}; pass the images file (idx3-ubyte) as images and the "
             "labels file (idx1-ubyte) as labels"
         )
     if len(data) < header:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path!r}: the IDX header needs {header} bytes ({ndim} sizes); the file has "
             f"{len(data)}"
         )
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     body = len(data) - header
     if body != int(np.prod(shape)):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path!r}: the header announces shape {shape} ({int(np.prod(shape))} bytes of "
             f"data) but the file holds {body}; the file is truncated or not IDX"
         )
@@ -96,15 +96,19 @@ def _read_idx(path: str, magic: int) -> np.ndarray:
 def _pixels(x: np.ndarray, name: str) -> np.ndarray:
     """Images, one per row, as float32 in [0, 1]: integers 0–255 are divided by 255."""
     if x.ndim < 2 or x.size == 0:
-        raise ValueError(f"{name} must hold at least one image per row; got shape {x.shape}")
+        raise InvalidParameterError(
+            f"{name} must hold at least one image per row; got shape {x.shape}"
+        )
     if x.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be numeric pixel intensities; got dtype {x.dtype}")
+        raise InvalidParameterError(
+            f"{name} must be numeric pixel intensities; got dtype {x.dtype}"
+        )
     flat = x.reshape(x.shape[0], -1)
     if x.dtype.kind == "f" and not np.isfinite(flat).all():
-        raise ValueError(f"{name} has NaN or infinite pixels; pass finite intensities")
+        raise InvalidParameterError(f"{name} has NaN or infinite pixels; pass finite intensities")
     scale = 1.0 if x.dtype.kind == "f" else 255.0
     if flat.min() < 0 or flat.max() > scale:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} has values in [{flat.min():g}, {flat.max():g}]; store pixel intensities "
             "as integers 0-255 or as floats in [0, 1]"
         )
@@ -114,7 +118,9 @@ def _pixels(x: np.ndarray, name: str) -> np.ndarray:
 def _rows_match(x: np.ndarray, y: np.ndarray, where: str) -> None:
     """Raise ``ValueError`` unless ``x`` has one row per label."""
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"{where}: {x.shape[0]} samples but {y.shape[0]} labels; they must match")
+        raise InvalidParameterError(
+            f"{where}: {x.shape[0]} samples but {y.shape[0]} labels; they must match"
+        )
 
 
 def load_digits(*, scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +206,7 @@ def load_mnist(
     images = os.fspath(_existing(images, any_suffix=True))
     if images.lower().endswith(".npz"):
         if labels is not None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{images!r} is an .npz archive that holds the labels; call "
                 "load_mnist(images) without labels"
             )
@@ -213,14 +219,14 @@ def load_mnist(
             _rows_match(x_test, y_test, f"{images!r} (x_test, y_test)")
             x, y = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
         else:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{images!r} must hold arrays 'x' and 'y', or {list(KERAS_KEYS)}; "
                 f"it holds {sorted(arrays)}"
             )
         where = images
     else:
         if labels is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{images!r} is read as IDX images; pass the matching labels file, e.g. "
                 "load_mnist('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')"
             )
@@ -232,7 +238,9 @@ def load_mnist(
     y = _labels(y, f"the labels of {where}")
     _rows_match(x, y, where)
     if y.dtype != np.int64:
-        raise ValueError(f"the labels of {where} must be integers; found non-integer values")
+        raise InvalidParameterError(
+            f"the labels of {where} must be integers; found non-integer values"
+        )
     return x, y
 
 
@@ -285,5 +293,5 @@ def load_table(
         x = "x"  # without x, a csv's inputs are every column but y
     x_values, y_values = read_samples(path, [x] if isinstance(x, str) else x, [y])
     if y_values.ndim != 1:
-        raise ValueError(f"{path}: {y!r} must be one column or a 1-D array of targets")
+        raise InvalidParameterError(f"{path}: {y!r} must be one column or a 1-D array of targets")
     return check_array(x_values, f"x of {path}", ndim=2), y_values

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ibkit._validation import (
+    InvalidParameterError,
     check_int,
     check_positive,
     check_probabilities,
@@ -128,7 +129,7 @@ class GroundTruthTask:
 def _check_rho(rho: Any, dim: Any, sparse: bool) -> tuple[int, tuple[float, ...]]:
     dim = check_int(dim, "dim", minimum=1)
     if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not abs(rho) < 1:
-        raise ValueError(f"rho must be a real number with |rho| < 1; got {rho!r}")
+        raise InvalidParameterError(f"rho must be a real number with |rho| < 1; got {rho!r}")
     n_corr = max(1, dim // 5) if sparse else dim
     return dim, (float(rho),) * n_corr + (0.0,) * (dim - n_corr)
 
@@ -187,11 +188,13 @@ def transformed_task(base: GroundTruthTask, transform: str = "cube") -> GroundTr
     (``"cube"``: :math:`t^3`, ``"asinh"``: :math:`\\operatorname{asinh} t`).
     """
     if not isinstance(base, GroundTruthTask) or base.kind == "discrete":
-        raise ValueError(
+        raise InvalidParameterError(
             f"base must be a continuous GroundTruthTask; got {getattr(base, 'name', base)!r}"
         )
     if transform not in TRANSFORMS:
-        raise ValueError(f"transform must be one of {sorted(TRANSFORMS)}; got {transform!r}")
+        raise InvalidParameterError(
+            f"transform must be one of {sorted(TRANSFORMS)}; got {transform!r}"
+        )
     return GroundTruthTask(
         f"{transform}({base.name})",
         base.mi_nats,

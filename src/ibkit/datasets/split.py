@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_random_state, optional_module
+from ibkit._validation import InvalidParameterError, check_random_state, optional_module
 
 __all__ = ["Split", "train_test_split"]
 
@@ -65,12 +65,12 @@ def _check_stratifiable(y: np.ndarray, n_train: int, n_test: int) -> None:
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
         rare = classes[counts < 2].tolist()
-        raise ValueError(
+        raise InvalidParameterError(
             f"stratify=True needs at least 2 rows of every class; classes {rare} have one "
             "row; pass stratify=False or drop those rows"
         )
     if min(n_train, n_test) < classes.size:
-        raise ValueError(
+        raise InvalidParameterError(
             f"stratify=True needs at least one row of each of the {classes.size} classes "
             f"in both parts, but the split has {n_train} training and {n_test} test rows; "
             "move train_size towards 0.5 or pass stratify=False"
@@ -129,22 +129,22 @@ def train_test_split(
         or not isinstance(train_size, numbers.Real)
         or not 0.0 < float(train_size) < 1.0
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"train_size must be a fraction strictly between 0 and 1; got {train_size!r}"
         )
     x = np.asarray(x)
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, one target per row of x; got shape {y.shape}")
+        raise InvalidParameterError(f"y must be 1-D, one target per row of x; got shape {y.shape}")
     n = y.shape[0]
     if x.ndim == 0 or x.shape[0] != n:
-        raise ValueError(
+        raise InvalidParameterError(
             f"x and y must have the same number of rows; got x of shape {x.shape} and {n} targets"
         )
     n_train = int(np.floor(float(train_size) * n + 0.5))
     n_test = n - n_train
     if n_train == 0 or n_test == 0:
-        raise ValueError(
+        raise InvalidParameterError(
             f"train_size={train_size!r} of {n} rows leaves {n_train} training and "
             f"{n_test} test rows; both parts need at least one row"
         )

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_array, check_positive
+from ibkit._validation import InvalidParameterError, check_array, check_positive
 
 __all__ = ["DiscreteTask", "load_var_u", "tishby_12bit"]
 
@@ -125,18 +125,18 @@ class DiscreteTask:
         x = check_array(self.x, "x", ndim=2)
         y = check_array(self.y, "y", ndim=1)
         if y.shape[0] != x.shape[0]:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"x and y must have one label per row; got {x.shape[0]} rows of x "
                 f"and {y.shape[0]} labels"
             )
         bad = ~np.isin(y, (0, 1))
         if bad.any():
-            raise ValueError(
+            raise InvalidParameterError(
                 f"y must hold labels 0 and 1; found values {np.unique(y[bad]).tolist()}"
             )
         eps = check_positive(self.label_noise, "label_noise", allow_zero=True)
         if eps > 0.5:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"label_noise must be a finite number in [0, 0.5]; got {self.label_noise!r}"
             )
         object.__setattr__(self, "x", x)
@@ -228,13 +228,13 @@ def load_var_u(path: str | os.PathLike[str], *, label_noise: float = 0.0) -> Dis
     try:
         data = loadmat(path)
     except MatReadError as exc:
-        raise ValueError(f"{path!r} is not a readable MATLAB .mat file: {exc}") from None
+        raise InvalidParameterError(f"{path!r} is not a readable MATLAB .mat file: {exc}") from None
     found = sorted(k for k in data if not k.startswith("__"))
     if not {"F", "y"} <= set(found):
-        raise ValueError(f"{path!r}: expected variables 'F' and 'y'; found {found}")
+        raise InvalidParameterError(f"{path!r}: expected variables 'F' and 'y'; found {found}")
     x, y = data["F"], data["y"]
     if y.size != x.shape[0] or 1 not in y.shape:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{path!r}: y must be a 1 x n or n x 1 vector with n = {x.shape[0]} "
             f"(the rows of F); got shape {y.shape}"
         )

@@ -16,7 +16,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ibkit._validation import check_array, check_random_state, check_units, from_nats
+from ibkit._validation import (
+    InvalidParameterError,
+    check_array,
+    check_random_state,
+    check_units,
+    from_nats,
+)
 
 __all__ = [
     "MIEstimate",
@@ -112,7 +118,7 @@ def prepare_samples(x: Any, y: Any) -> Samples:
         y_arr = check_array(y, "y", ndim=(1, 2))
         y_arr = y_arr[:, None] if y_arr.ndim == 1 else y_arr
     if x_arr.shape[0] != y_arr.shape[0]:
-        raise ValueError(
+        raise InvalidParameterError(
             f"x and y must have one row per sample; got {x_arr.shape[0]} and {y_arr.shape[0]} rows"
         )
     return Samples(x=x_arr, y=y_arr, y_discrete=y_discrete)
@@ -149,7 +155,7 @@ class MIEstimator(abc.ABC):
         """:func:`prepare_samples`, checking there are at least ``min_samples`` rows."""
         samples = prepare_samples(x, y)
         if samples.n < self.min_samples:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"method {self.name!r} needs at least {self.min_samples} samples; got {samples.n}"
             )
         return samples
@@ -242,7 +248,7 @@ def get_estimator(method: str, **params: Any) -> MIEstimator:
                 f"method {method!r} needs PyTorch: pip install 'ibkit[torch]' ({exc})"
             ) from exc
     if method not in _REGISTRY:
-        raise ValueError(
+        raise InvalidParameterError(
             f"unknown method {method!r}; choose one of: {', '.join(available_methods())}"
         )
     return _REGISTRY[method](**params)
@@ -268,12 +274,14 @@ def resolve_estimators(estimators: Any) -> dict[str, MIEstimator]:
     elif isinstance(estimators, Sequence):
         items = [(e if isinstance(e, str) else getattr(e, "name", None), e) for e in estimators]
     else:
-        raise ValueError(
+        raise InvalidParameterError(
             "estimators must be a method name, an MIEstimator, a list of them or a dict "
             f"label -> estimator; got {type(estimators).__name__}"
         )
     if not items:
-        raise ValueError("estimators is empty; pass at least one, e.g. ['binning', 'kde']")
+        raise InvalidParameterError(
+            "estimators is empty; pass at least one, e.g. ['binning', 'kde']"
+        )
     resolved: dict[str, MIEstimator] = {}
     for label, est in items:
         if isinstance(est, str):
@@ -281,14 +289,16 @@ def resolve_estimators(estimators: Any) -> dict[str, MIEstimator]:
         elif isinstance(est, tuple) and len(est) == 2 and isinstance(est[1], Mapping):
             est = get_estimator(est[0], **est[1])
         if not isinstance(est, MIEstimator):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"estimator {label!r} must be a method name, a (name, params) pair or an "
                 f"MIEstimator; got {est!r}"
             )
         if not isinstance(label, str) or not label:
-            raise ValueError(f"estimator labels must be non-empty strings; got {label!r}")
+            raise InvalidParameterError(
+                f"estimator labels must be non-empty strings; got {label!r}"
+            )
         if label in resolved:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"two estimators are labelled {label!r}; pass a dict label -> estimator, "
                 "e.g. {'kde_1e-3': ('kde', {'noise_variance': 1e-3}), ...}"
             )

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
 from ibkit.measures import entropy_nats
 
@@ -107,7 +107,7 @@ def _mi_of_symbols(a: np.ndarray, b: np.ndarray, miller_madow: bool) -> float:
 
 def _check_miller_madow(value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"miller_madow must be True or False; got {value!r}")
+        raise InvalidParameterError(f"miller_madow must be True or False; got {value!r}")
     return bool(value)
 
 
@@ -162,26 +162,32 @@ class BinningEstimator(MIEstimator):
         miller_madow: bool = False,
     ) -> None:
         if strategy not in _STRATEGIES:
-            raise ValueError(f"strategy must be 'uniform' or 'quantile'; got {strategy!r}")
+            raise InvalidParameterError(
+                f"strategy must be 'uniform' or 'quantile'; got {strategy!r}"
+            )
         if bin_size is not None:
             if n_bins is not None:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"pass either n_bins or bin_size, not both; got n_bins={n_bins!r} "
                     f"and bin_size={bin_size!r}"
                 )
             if value_range is not None:
-                raise ValueError(
+                raise InvalidParameterError(
                     "value_range applies to the n_bins grid; bin_size gives an unbounded "
                     f"grid, so pass one of them; got value_range={value_range!r}"
                 )
             if strategy != "uniform":
-                raise ValueError(f"bin_size needs strategy='uniform'; got strategy={strategy!r}")
+                raise InvalidParameterError(
+                    f"bin_size needs strategy='uniform'; got strategy={strategy!r}"
+                )
             bin_size = check_positive(bin_size, "bin_size")
         else:
             n_bins = 30 if n_bins is None else check_int(n_bins, "n_bins")
         if value_range is not None:
             if strategy != "uniform":
-                raise ValueError(f"value_range needs strategy='uniform'; got strategy={strategy!r}")
+                raise InvalidParameterError(
+                    f"value_range needs strategy='uniform'; got strategy={strategy!r}"
+                )
             value_range = _check_value_range(value_range)
         super().__init__(
             n_bins=n_bins,
@@ -221,7 +227,9 @@ class BinningEstimator(MIEstimator):
     ) -> tuple[Nats, Nats]:
         """Both coordinates from one binning of ``t`` (see the base class)."""
         if not (x_samples.y_discrete and y_samples.y_discrete):
-            raise ValueError("x_labels and y_labels must be 1-D integer labels, one per row of t")
+            raise InvalidParameterError(
+                "x_labels and y_labels must be 1-D integer labels, one per row of t"
+            )
         symbols = _symbols(self._codes(x_samples.x))
         mm = self.params["miller_madow"]
         return (
@@ -277,10 +285,10 @@ def _check_value_range(value_range: Any) -> tuple[float, float]:
         )
     )
     if not ok:
-        raise ValueError(
+        raise InvalidParameterError(
             f"value_range must be a pair (lo, hi) of finite numbers; got {value_range!r}"
         )
     lo, hi = float(value_range[0]), float(value_range[1])
     if lo >= hi:
-        raise ValueError(f"value_range must have lo < hi; got ({lo!r}, {hi!r})")
+        raise InvalidParameterError(f"value_range must have lo < hi; got ({lo!r}, {hi!r})")
     return lo, hi

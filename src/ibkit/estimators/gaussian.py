@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ibkit._validation import check_positive
+from ibkit._validation import InvalidParameterError, check_positive
 from ibkit.estimators._base import MIEstimator, Samples, register
 
 __all__ = ["GaussianEstimator"]
@@ -56,14 +56,14 @@ def _logdet(cov: np.ndarray, name: str) -> float:
     """log det ``cov`` for a symmetric positive definite matrix; raise if (near) singular."""
     diag = np.diag(cov)
     if np.any(diag <= 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"the covariance of {name} is singular (a constant column); "
             "pass ridge > 0 or drop the column"
         )
     s = np.sqrt(diag)
     eig = np.linalg.eigvalsh(cov / np.outer(s, s))
     if eig[0] <= eig[-1] / _MAX_COND:
-        raise ValueError(
+        raise InvalidParameterError(
             f"the covariance of {name} is singular or nearly so (condition number "
             f">= {_MAX_COND:.0e}; e.g. a duplicated or linearly dependent column); "
             "pass ridge > 0 or remove the redundant columns"
@@ -107,7 +107,7 @@ class GaussianEstimator(MIEstimator):
         d_x = x.shape[1]
         d_y = 1 if samples.y_discrete else y.shape[1]
         if samples.n < d_x + d_y + 2:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"method 'gaussian' needs at least d_x + d_y + 2 = {d_x + d_y + 2} samples; "
                 f"got {samples.n}"
             )
@@ -118,7 +118,7 @@ class GaussianEstimator(MIEstimator):
                 mask = y == c
                 n_c = int(mask.sum())
                 if n_c < d_x + 1:
-                    raise ValueError(
+                    raise InvalidParameterError(
                         f"label {int(c)} of y has {n_c} samples; the Gaussian estimator needs "
                         f"at least d_x + 1 = {d_x + 1} per label"
                     )

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_int, check_positive, check_random_state
+from ibkit._validation import InvalidParameterError, check_int, check_positive, check_random_state
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
 from ibkit.measures import entropy_nats
 
@@ -72,7 +72,7 @@ _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def _labels(samples: Samples) -> np.ndarray:
     if not samples.y_discrete:
-        raise ValueError(
+        raise InvalidParameterError(
             "y must be 1-D integer labels for the noisy-layer estimators; pass the class "
             "labels for I(T;Y), or np.arange(n) (all inputs distinct) for I(X;T)"
         )
@@ -350,7 +350,7 @@ class _NoisyLayerEstimator(MIEstimator):
 
     def __init__(self, noise_variance: float, chunk_size: int, dtype: str, **extra: Any) -> None:
         if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+            raise InvalidParameterError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
         super().__init__(
             noise_variance=check_positive(noise_variance, "noise_variance"),
             **extra,

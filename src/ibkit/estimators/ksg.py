@@ -64,7 +64,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ibkit._validation import check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Samples, register
 
 __all__ = ["KSGEstimator"]
@@ -207,10 +207,10 @@ class KSGEstimator(MIEstimator):
     ) -> None:
         k = check_int(k, "k", minimum=1)
         if isinstance(variant, bool) or variant not in (1, 2):
-            raise ValueError(f"variant must be 1 or 2; got {variant!r}")
+            raise InvalidParameterError(f"variant must be 1 or 2; got {variant!r}")
         jitter = check_positive(jitter, "jitter", allow_zero=True)
         if algorithm not in _ALGORITHMS:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"algorithm must be one of {', '.join(map(repr, _ALGORITHMS))}; got {algorithm!r}"
             )
         super().__init__(k=k, variant=int(variant), jitter=jitter, algorithm=algorithm)
@@ -252,7 +252,7 @@ def _ksg_discrete(x: np.ndarray, labels: np.ndarray, k: int, brute: bool) -> flo
     counts = np.bincount(labels)
     keep = counts[labels] > 1
     if not keep.any():
-        raise ValueError(
+        raise InvalidParameterError(
             "every label of y occurs only once; the discrete KSG estimator needs at least "
             "two samples sharing a label"
         )

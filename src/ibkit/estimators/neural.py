@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ibkit._validation import check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Samples, register
 
 __all__ = ["InfoNCEEstimator", "MINEEstimator", "NWJEstimator"]
@@ -61,7 +61,9 @@ __all__ = ["InfoNCEEstimator", "MINEEstimator", "NWJEstimator"]
 
 def _check_hidden(hidden: Any) -> tuple[int, ...]:
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence) or len(hidden) == 0:
-        raise ValueError(f"hidden must be a non-empty sequence of integers >= 1; got {hidden!r}")
+        raise InvalidParameterError(
+            f"hidden must be a non-empty sequence of integers >= 1; got {hidden!r}"
+        )
     return tuple(check_int(h, f"hidden[{i}]", minimum=1) for i, h in enumerate(hidden))
 
 
@@ -69,7 +71,7 @@ def _open_interval(value: Any, name: str, *, include_one: bool = False) -> float
     v = check_positive(value, name)
     if v > 1 or (v == 1 and not include_one):
         interval = "(0, 1]" if include_one else "(0, 1)"
-        raise ValueError(f"{name} must be in {interval}; got {value!r}")
+        raise InvalidParameterError(f"{name} must be in {interval}; got {value!r}")
     return v
 
 

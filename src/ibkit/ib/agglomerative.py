@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from ibkit._validation import (
+    InvalidParameterError,
     check_int,
     check_positive,
     check_probabilities,
@@ -145,7 +146,7 @@ class AgglomerativeIBResult:
         n = self.n_inputs
         lo = int(self.n_clusters[-1])
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not lo <= k <= n:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"k must be an integer between {lo} and {n} (the cluster counts on the "
                 f"curve); got {k!r}"
             )
@@ -332,7 +333,7 @@ def agglomerative_ib(
     n = joint.shape[0]
     target = 1 if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=1)
     if target > n:
-        raise ValueError(
+        raise InvalidParameterError(
             f"n_clusters must be <= |X| = {n} (the number of rows of p_xy); got {n_clusters!r}"
         )
     return _agglomerate(joint, target, units)

@@ -32,6 +32,7 @@ import numpy as np
 
 from ibkit._validation import (
     ConvergenceWarning,
+    InvalidParameterError,
     check_array,
     check_int,
     check_positive,
@@ -67,7 +68,7 @@ def upper_concave_envelope(i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray
     x = check_array(i_xt, "i_xt", ndim=1)
     y = check_array(i_ty, "i_ty", ndim=1)
     if x.shape != y.shape:
-        raise ValueError(
+        raise InvalidParameterError(
             f"i_xt and i_ty must hold one value per point; got {x.size} and {y.size} values"
         )
     order = np.lexsort((-y, x))
@@ -153,7 +154,7 @@ class IBCurve:
             or not isinstance(index, (int, np.integer))
             or not (-n <= index < n)
         ):
-            raise ValueError(f"index must be an integer in [{-n}, {n}); got {index!r}")
+            raise InvalidParameterError(f"index must be an integer in [{-n}, {n}); got {index!r}")
         return evaluate_encoder(
             self._problem.p_xy,
             self._problem.expand(self._encoders[index], hard=self.alpha == 0),
@@ -455,13 +456,13 @@ def ib_curve(
     alpha = check_alpha(alpha)
     units = check_units(units)
     if method != "anneal":
-        raise ValueError(f"method must be 'anneal'; got {method!r}")
+        raise InvalidParameterError(f"method must be 'anneal'; got {method!r}")
     if max_iter is not None:
         max_iter = check_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
     beta_max = check_positive(beta_max, "beta_max")
     if beta_max <= 1:
-        raise ValueError(
+        raise InvalidParameterError(
             f"beta_max must be > 1 (every beta <= 1 gives the trivial encoder); got {beta_max:g}"
         )
     resolution = check_positive(resolution, "resolution")
@@ -469,9 +470,11 @@ def ib_curve(
     if betas is not None:
         grid = np.sort(np.atleast_1d(check_array(betas, "betas", ndim=(0, 1))))
         if (grid <= 0).any():
-            raise ValueError(f"betas must all be > 0; got min {grid.min():g}")
+            raise InvalidParameterError(f"betas must all be > 0; got min {grid.min():g}")
     if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a callable(done, total) or None; got {progress!r}")
+        raise InvalidParameterError(
+            f"progress must be a callable(done, total) or None; got {progress!r}"
+        )
     rng = check_random_state(random_state)
     problem = reduce_problem(p_xy)
     cap = problem.n_inputs if max_clusters is None else check_int(max_clusters, "max_clusters")

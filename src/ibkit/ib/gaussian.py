@@ -48,7 +48,14 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from ibkit._validation import check_array, check_positive, check_units, from_nats, pandas_module
+from ibkit._validation import (
+    InvalidParameterError,
+    check_array,
+    check_positive,
+    check_units,
+    from_nats,
+    pandas_module,
+)
 
 __all__ = ["GaussianIBResult", "gaussian_ib", "gaussian_ib_from_samples"]
 
@@ -123,7 +130,7 @@ class GaussianIBResult:
         """I(X;T) and I(T;Y) in ``units`` of the optimal bottleneck at other β values."""
         grid = np.atleast_1d(check_array(betas, "betas", ndim=(0, 1)))
         if (grid <= 0).any():
-            raise ValueError(f"betas must all be > 0; got min {grid.min():g}")
+            raise InvalidParameterError(f"betas must all be > 0; got min {grid.min():g}")
         i_xt, i_ty, _ = _curve_nats(1.0 - self.eigenvalues, grid)
         return from_nats(i_xt, self.units), from_nats(i_ty, self.units)
 
@@ -224,13 +231,13 @@ def gaussian_ib(
     dx, dy = cov_x.shape[0], cov_y.shape[0]
     cov_xy = check_array(cov_xy, "cov_xy", ndim=2)
     if cov_xy.shape != (dx, dy):
-        raise ValueError(
+        raise InvalidParameterError(
             f"cov_xy must have shape (d_x, d_y) = ({dx}, {dy}) to match cov_x and cov_y; "
             f"got shape {cov_xy.shape}"
         )
     betas = np.atleast_1d(check_array(betas, "betas", ndim=(0, 1))).copy()
     if (betas <= 0).any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"betas must all be > 0; got {int((betas <= 0).sum())} value(s) <= 0 "
             f"(min {betas.min():.6g})"
         )
@@ -260,7 +267,7 @@ def gaussian_ib(
     rho2 = np.where(rho2 <= tol, 0.0, rho2)
     lam = 1.0 - rho2
     if lam[0] <= 0.0:
-        raise ValueError(
+        raise InvalidParameterError(
             "the joint covariance [[cov_x, cov_xy], [cov_xy.T, cov_y]] is numerically "
             f"singular: smallest eigenvalue of cov_x|y cov_x^-1 is {lam[0]:.3g} <= 0, "
             "so X is (nearly) a deterministic function of Y and I(X;Y) is infinite"
@@ -353,12 +360,12 @@ def gaussian_ib_from_samples(
     y = y[:, None] if y.ndim == 1 else y
     (n, dx), dy = x.shape, y.shape[1]
     if y.shape[0] != n:
-        raise ValueError(
+        raise InvalidParameterError(
             f"x and y must have the same number of rows (paired samples); "
             f"got x with {n} and y with {y.shape[0]}"
         )
     if n <= dx + dy:
-        raise ValueError(
+        raise InvalidParameterError(
             f"x and y need more samples than dimensions, n > d_x + d_y = {dx + dy}; got n = {n}"
         )
     cov = np.cov(np.hstack([x, y]), rowvar=False)
@@ -369,13 +376,15 @@ def _check_cov(a: Any, name: str) -> np.ndarray:
     """Validate a square, finite, symmetric, positive-definite covariance; symmetrise it."""
     a = check_array(a, name, ndim=2)
     if a.shape[0] != a.shape[1]:
-        raise ValueError(f"{name} must be a square matrix; got shape {a.shape}")
+        raise InvalidParameterError(f"{name} must be a square matrix; got shape {a.shape}")
     asym = np.abs(a - a.T).max()
     if asym > _SYM_RTOL * np.abs(a).max():
-        raise ValueError(f"{name} must be symmetric; got max |{name} - {name}.T| = {asym:.3g}")
+        raise InvalidParameterError(
+            f"{name} must be symmetric; got max |{name} - {name}.T| = {asym:.3g}"
+        )
     diag = np.diag(a)
     if (diag <= 0).any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be positive definite; got a diagonal entry {diag.min():.3g} <= 0"
         )
     a = (a + a.T) / 2.0
@@ -389,7 +398,7 @@ def _check_well_conditioned(corr: np.ndarray, name: str, extra: str = "") -> flo
     eig = np.linalg.eigvalsh(corr)
     if eig[0] <= eig[-1] / _MAX_COND:
         why = f"; {extra}" if extra else ""
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be positive definite (condition number of its correlation "
             f"matrix <= {_MAX_COND:.0e}); got smallest/largest eigenvalue "
             f"{eig[0]:.3g}/{eig[-1]:.3g}{why}"

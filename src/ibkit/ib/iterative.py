@@ -49,6 +49,7 @@ from scipy.special import xlogy
 from ibkit._validation import (
     SUM_TOL,
     ConvergenceWarning,
+    InvalidParameterError,
     check_array,
     check_int,
     check_positive,
@@ -286,7 +287,7 @@ def check_alpha(alpha: Any) -> float:
     """
     value = check_positive(alpha, "alpha", allow_zero=True)
     if value > 1:
-        raise ValueError(f"alpha must be in [0, 1] (1 = IB, 0 = DIB); got {alpha!r}")
+        raise InvalidParameterError(f"alpha must be in [0, 1] (1 = IB, 0 = DIB); got {alpha!r}")
     return value
 
 
@@ -310,15 +311,17 @@ def check_encoder(init: Any, n_x: int) -> np.ndarray:
     """Validate a user's encoder p(t|x): shape (|X|, k), entries ≥ 0, rows summing to 1."""
     q = check_array(init, "init", ndim=2)
     if q.shape[0] != n_x:
-        raise ValueError(
+        raise InvalidParameterError(
             f"init must be an encoder of shape (|X|, |T|) = ({n_x}, k); got shape {q.shape}"
         )
     if (q < 0).any():
-        raise ValueError(f"init has negative entries (min {q.min():.3g}); pass p(t|x) >= 0")
+        raise InvalidParameterError(
+            f"init has negative entries (min {q.min():.3g}); pass p(t|x) >= 0"
+        )
     rows = q.sum(axis=1)
     bad = int(np.argmax(np.abs(rows - 1)))
     if abs(rows[bad] - 1) > SUM_TOL:
-        raise ValueError(
+        raise InvalidParameterError(
             f"init rows must each sum to 1 (p(t|x)); row {bad} sums to {rows[bad]:.6g}"
         )
     return q / rows[:, None]
@@ -401,7 +404,7 @@ def iterative_ib(
         q0 = initial_encoder(problem, k, alpha, rng)
     else:
         if n_clusters is not None:
-            raise ValueError("pass either init or n_clusters, not both (init fixes |T|)")
+            raise InvalidParameterError("pass either init or n_clusters, not both (init fixes |T|)")
         q0 = problem.pool(check_encoder(init, p_xy.shape[0]))
     q, n_iter, converged = iterate(problem, q0, beta, alpha, max_iter, tol)
     if not converged:

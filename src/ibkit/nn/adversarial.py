@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ibkit._validation import check_array, check_int
+from ibkit._validation import InvalidParameterError, check_array, check_int
 from ibkit.nn.vib import _check_labels, _torch_seed
 
 __all__ = ["fgsm_accuracy", "fgsm_attack"]
@@ -124,13 +124,13 @@ def fgsm_accuracy(
     """
     eps_arr = check_array(eps, "eps", ndim=(0, 1))
     if (eps_arr < 0).any():
-        raise ValueError(f"eps must be >= 0; got {eps!r}")
+        raise InvalidParameterError(f"eps must be >= 0; got {eps!r}")
     xa = check_array(x, "x", ndim=2)
     ya = _check_labels(y, "y", n_rows=xa.shape[0], x_name="x")
     if clip is not None:
         lo, hi = clip
         if xa.min() < lo or xa.max() > hi:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"x lies in [{xa.min():.3g}, {xa.max():.3g}], outside clip=({lo}, {hi}); "
                 "scale the inputs to that range or pass clip=None"
             )

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ibkit._validation import InvalidParameterError
 from ibkit.nn.mlp import (
     MLP,
     check_architecture,
@@ -89,7 +90,7 @@ def ensemble_size(model: nn.Module) -> int | None:
     """``model.n_members`` for an ensemble (members stacked on axis 0), else None."""
     n = getattr(model, "n_members", None)
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"model.n_members must be an integer >= 1; got {n!r}")
+        raise InvalidParameterError(f"model.n_members must be an integer >= 1; got {n!r}")
     return n
 
 
@@ -102,7 +103,7 @@ def member_seeds(model: nn.Module, n_members: int | None, seed: Any) -> list[Any
         return [np.nan if seed is None else seed]
     seeds = list(getattr(model, "seeds", [np.nan] * n_members))
     if len(seeds) != n_members:
-        raise ValueError(
+        raise InvalidParameterError(
             f"model.seeds has {len(seeds)} entries but model.n_members is {n_members}; "
             "give one seed per member"
         )
@@ -113,20 +114,22 @@ def _check_seeds(members: int | Sequence[int]) -> tuple[int, ...]:
     """``n`` -> (0, …, n-1); a sequence of distinct integers >= 0 -> a tuple of them."""
     if isinstance(members, numbers.Integral) and not isinstance(members, bool):
         if members < 1:
-            raise ValueError(f"n_members must be >= 1; got {members}")
+            raise InvalidParameterError(f"n_members must be >= 1; got {members}")
         return tuple(range(int(members)))
     if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
-        raise ValueError(
+        raise InvalidParameterError(
             f"pass the number of members (int) or a sequence of seeds; got {members!r}"
         )
     if len(members) == 0:
-        raise ValueError("seeds is empty; pass at least one seed")
+        raise InvalidParameterError("seeds is empty; pass at least one seed")
     for seed in members:
         if seed is None:
-            raise ValueError("seeds must be integers >= 0; got None")
+            raise InvalidParameterError("seeds must be integers >= 0; got None")
         check_seed(seed)
     if len(set(members)) != len(members):
-        raise ValueError(f"seeds must be distinct (equal seeds give equal members); got {members}")
+        raise InvalidParameterError(
+            f"seeds must be distinct (equal seeds give equal members); got {members}"
+        )
     return tuple(int(s) for s in members)
 
 
@@ -203,12 +206,12 @@ class EnsembleMLP(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() not in (2, 3) or x.shape[-1] != self.in_features:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"x must have shape (n, {self.in_features}) or "
                 f"({self.n_members}, n, {self.in_features}); got {tuple(x.shape)}"
             )
         if x.dim() == 3 and x.shape[0] != self.n_members:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"x has a batch for {x.shape[0]} members but the ensemble has "
                 f"{self.n_members}; pass shape ({self.n_members}, n, {self.in_features}) "
                 f"or (n, {self.in_features})"
@@ -218,7 +221,7 @@ class EnsembleMLP(nn.Sequential):
     def member(self, s: int) -> MLP:
         """A copy of member ``s`` (an index into :attr:`seeds`) as a plain :class:`MLP`."""
         if not isinstance(s, numbers.Integral) or not 0 <= s < self.n_members:
-            raise ValueError(f"s must be in [0, {self.n_members}); got {s}")
+            raise InvalidParameterError(f"s must be in [0, {self.n_members}); got {s}")
         net = MLP(
             self.in_features,
             self.hidden,
@@ -243,18 +246,20 @@ class EnsembleMLP(nn.Sequential):
         reproduces ``ens``'s parameters.
         """
         if len(members) == 0 or not all(isinstance(m, MLP) for m in members):
-            raise ValueError("members must be a non-empty sequence of MLP")
+            raise InvalidParameterError("members must be a non-empty sequence of MLP")
         first = members[0]
         spec = (first.in_features, first.hidden, first.out_features, first.activation, first.init)
         for i, m in enumerate(members):
             other = (m.in_features, m.hidden, m.out_features, m.activation, m.init)
             if other != spec:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"members[{i}] has architecture {other}, members[0] has {spec}; "
                     "stack only networks built with the same arguments"
                 )
             if m.seed is None:
-                raise ValueError(f"members[{i}] has seed=None; build each MLP with seed=...")
+                raise InvalidParameterError(
+                    f"members[{i}] has seed=None; build each MLP with seed=..."
+                )
         ensemble = cls([m.seed for m in members], *spec[:4], init=spec[4])
         with torch.no_grad():
             for s, m in enumerate(members):

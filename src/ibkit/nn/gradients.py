@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ibkit._validation import check_array
+from ibkit._validation import InvalidParameterError, check_array
 from ibkit.nn.ensemble import ensemble_size, member_seeds
 
 __all__ = ["GradientSNR", "gradient_snr"]
@@ -90,7 +90,7 @@ def gradient_snr(gradients: Any) -> tuple[float, float, float]:
     """
     g = check_array(gradients, "gradients")
     if g.ndim < 2:
-        raise ValueError(
+        raise InvalidParameterError(
             "gradients must stack one gradient per minibatch on axis 0, shape "
             f"(n_batches, ...); got shape {g.shape}"
         )
@@ -161,14 +161,16 @@ class GradientSNR:
         seed: int | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
-            raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+            raise InvalidParameterError(
+                f"model must be a torch.nn.Module; got {type(model).__name__}"
+            )
         self.model = model
         self.weights = _tracked_weights(model, layers)
         self.n_members = ensemble_size(model)
         if self.n_members is not None:
             for name, w in self.weights.items():
                 if w.ndim < 1 or w.shape[0] != self.n_members:
-                    raise ValueError(
+                    raise InvalidParameterError(
                         f"model has n_members={self.n_members} but the weight of {name!r} has "
                         f"shape {tuple(w.shape)}; ensemble weights must stack the members on "
                         "axis 0 (pass layers= to track only those)"
@@ -241,7 +243,7 @@ def _tracked_weights(model: nn.Module, layers: Sequence[str] | None) -> dict[str
     }
     if layers is None:
         if not available:
-            raise ValueError(
+            raise InvalidParameterError(
                 "model has no module with a weight matrix to track; pass layers= naming "
                 "modules that own a `weight` parameter"
             )
@@ -251,7 +253,7 @@ def _tracked_weights(model: nn.Module, layers: Sequence[str] | None) -> dict[str
     owners = {n: getattr(m, "weight", None) for n, m in model.named_modules()}
     unknown = [n for n in layers if not isinstance(owners.get(n), nn.Parameter)]
     if unknown:
-        raise ValueError(
+        raise InvalidParameterError(
             f"no module with a weight parameter named {unknown}; available: {sorted(available)}"
         )
     return {n: owners[n] for n in layers}

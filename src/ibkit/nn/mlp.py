@@ -33,7 +33,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from ibkit._validation import check_int
+from ibkit._validation import InvalidParameterError, check_int
 
 #: activation name -> factory of the torch module applied after each hidden layer
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -65,7 +65,9 @@ def make_activation(name: str) -> nn.Module:
     tensor([0.0000, 0.5000, 1.0000])
     """
     if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}")
+        raise InvalidParameterError(
+            f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}"
+        )
     return ACTIVATIONS[name]()
 
 
@@ -101,11 +103,11 @@ def output_probabilities(logits: torch.Tensor, kind: str) -> torch.Tensor:
         return torch.softmax(logits, dim=-1)
     if kind == "sigmoid":
         if logits.shape[-1] != 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"sigmoid logits must have one column; got shape {tuple(logits.shape)}"
             )
         return torch.cat([torch.sigmoid(-logits), torch.sigmoid(logits)], dim=-1)
-    raise ValueError(f"kind must be 'softmax' or 'sigmoid'; got {kind!r}")
+    raise InvalidParameterError(f"kind must be 'softmax' or 'sigmoid'; got {kind!r}")
 
 
 def check_architecture(
@@ -117,7 +119,7 @@ def check_architecture(
     widths = tuple(check_int(width, name) for name, width in zip(names, widths, strict=True))
     make_activation(activation)
     if init not in INITS:
-        raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
+        raise InvalidParameterError(f"init must be one of {list(INITS)}; got {init!r}")
     return widths
 
 
@@ -152,7 +154,7 @@ def check_seed(seed: int | None) -> None:
     if seed is not None and (
         not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0
     ):
-        raise ValueError(f"seed must be an integer >= 0 or None; got {seed!r}")
+        raise InvalidParameterError(f"seed must be an integer >= 0 or None; got {seed!r}")
 
 
 def seeded_generator(seed: int | None) -> torch.Generator | None:

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ibkit._validation import check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive
 from ibkit.nn.mlp import layer_stack
 from ibkit.nn.vib import StochasticClassifier, _check_widths, _draw
 
@@ -166,7 +166,7 @@ class NonlinearIB(StochasticClassifier):
     ) -> None:
         super().__init__(in_features, n_classes, beta)
         if power not in (1, 2):
-            raise ValueError(f"power must be 1 (IB) or 2 (squared IB); got {power!r}")
+            raise InvalidParameterError(f"power must be 1 (IB) or 2 (squared IB); got {power!r}")
         self.power = int(power)
         dim = check_int(dim, "dim", minimum=1)
         widths = (self.in_features, *_check_widths(encoder, "encoder"), dim)

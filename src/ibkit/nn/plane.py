@@ -40,7 +40,13 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ibkit._validation import check_array, check_int, check_random_state, check_units
+from ibkit._validation import (
+    InvalidParameterError,
+    check_array,
+    check_int,
+    check_random_state,
+    check_units,
+)
 from ibkit.estimators import MIEstimator, resolve_estimators
 from ibkit.nn.ensemble import ensemble_size, member_seeds
 from ibkit.nn.gradients import GradientSNR
@@ -108,12 +114,12 @@ def _check_labels(y: Any, n: int, name: str) -> np.ndarray:
         y = y.detach().cpu().numpy()
     y = np.asarray(y)
     if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be 1-D integer class labels; got dtype {y.dtype} and shape "
             f"{y.shape} (for one-hot rows pass y.argmax(1); for floats pass y.astype(int))"
         )
     if y.shape[0] != n:
-        raise ValueError(f"{name} has {y.shape[0]} labels but the probe has {n} rows")
+        raise InvalidParameterError(f"{name} has {y.shape[0]} labels but the probe has {n} rows")
     return y
 
 
@@ -183,7 +189,9 @@ def plane_points(
     """
     units = check_units(units)
     if not isinstance(activations, Mapping) or not activations:
-        raise ValueError("activations must be a non-empty dict layer name -> (n, ...) array")
+        raise InvalidParameterError(
+            "activations must be a non-empty dict layer name -> (n, ...) array"
+        )
     acts = {}
     for name, a in activations.items():
         if isinstance(a, torch.Tensor):
@@ -193,14 +201,18 @@ def plane_points(
     n = next(iter(acts.values())).shape[0]
     uneven = {name: a.shape[0] for name, a in acts.items() if a.shape[0] != n}
     if uneven:
-        raise ValueError(f"every layer needs the same {n} probe rows; got row counts {uneven}")
+        raise InvalidParameterError(
+            f"every layer needs the same {n} probe rows; got row counts {uneven}"
+        )
     y_labels = _check_labels(y, n, "y")
     if x is None:
         x_labels = np.arange(n)
     else:
         x_arr = np.asarray(x)
         if x_arr.ndim == 0 or x_arr.shape[0] != n:
-            raise ValueError(f"x must have one row per probe row ({n}); got shape {x_arr.shape}")
+            raise InvalidParameterError(
+                f"x must have one row per probe row ({n}); got shape {x_arr.shape}"
+            )
         x_labels = _input_labels(x_arr)
     rng = check_random_state(random_state)
     return _points(acts, x_labels, y_labels, resolve_estimators(estimators), units, rng)
@@ -355,7 +367,9 @@ class InformationPlane:
         random_state: int | None = 0,
     ) -> None:
         if not isinstance(model, nn.Module):
-            raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+            raise InvalidParameterError(
+                f"model must be a torch.nn.Module; got {type(model).__name__}"
+            )
         self.model = model
         self.x_probe = _check_probe(x_probe)
         n = self.x_probe.shape[0]
@@ -367,7 +381,9 @@ class InformationPlane:
             layers = [layers]
         self.layers = None if layers is None else list(layers)
         if output not in _OUTPUTS:
-            raise ValueError(f"output must be 'softmax', 'logits' or None; got {output!r}")
+            raise InvalidParameterError(
+                f"output must be 'softmax', 'logits' or None; got {output!r}"
+            )
         self.output = output
         self.schedule = EpochSchedule(schedule, n_epochs=n_epochs, n_points=n_points)
         self.units = check_units(units)
@@ -375,12 +391,12 @@ class InformationPlane:
         self.track_gradients = bool(track_gradients)
         self.path = None if path is None else Path(path)
         if not isinstance(run, str) or not run:
-            raise ValueError(f"run must be a non-empty string; got {run!r}")
+            raise InvalidParameterError(f"run must be a non-empty string; got {run!r}")
         self.run = run
         self.labels = dict(labels or {})
         clash = sorted(set(self.labels) & set(COLUMNS))
         if clash:
-            raise ValueError(f"labels {clash} clash with table columns; rename them")
+            raise InvalidParameterError(f"labels {clash} clash with table columns; rename them")
         self.random_state = (
             None if random_state is None else check_int(random_state, "random_state", minimum=0)
         )
@@ -509,7 +525,9 @@ class InformationPlane:
             return {name: m for name, m in named.items() if isinstance(m, ACTIVATION_TYPES)}
         unknown = [name for name in self.layers if name not in named]
         if unknown:
-            raise ValueError(f"no module named {unknown} in the model; available: {list(named)}")
+            raise InvalidParameterError(
+                f"no module named {unknown} in the model; available: {list(named)}"
+            )
         return {name: named[name] for name in self.layers}
 
     def _hook(self, name: str) -> Any:
@@ -536,27 +554,29 @@ class InformationPlane:
         except _LayerError:
             raise
         except Exception as exc:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"the model rejected the probe: a batch of shape {tuple(probe.shape)} "
                 f"(probe shape {tuple(self.x_probe.shape)}) raised {type(exc).__name__}: {exc}"
             ) from exc
         repeated = [name for name, calls in self._calls.items() if len(calls) > 1]
         if repeated:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"modules {repeated} run more than once per forward pass, so their output "
                 "is ambiguous; give each use its own module instance or pick others with layers="
             )
         silent = [name for name in modules if name not in self._calls]
         if self.layers is not None and silent:
-            raise ValueError(f"layers {silent} do not run in the model's forward pass")
+            raise InvalidParameterError(f"layers {silent} do not run in the model's forward pass")
         if self.output is not None and "output" not in self._calls:
-            raise ValueError("the model produced no output on the probe; pass output=None")
+            raise InvalidParameterError(
+                "the model produced no output on the probe; pass output=None"
+            )
         rows = probe.shape[0]
         lead = (rows,) if self.n_members is None else (self.n_members, rows)
         axes = "(samples, ...)" if self.n_members is None else "(members, samples, ...)"
         for name, (shape,) in self._calls.items():
             if shape[: len(lead)] != lead:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"layer {name!r} gave shape {shape} for {rows} probe rows; recorded "
                     f"layers must have shape {axes} starting with {lead}"
                 )
@@ -680,7 +700,9 @@ class InformationPlane:
         checked = {}
         for key, value in metrics.items():
             if key in COLUMNS or key in self.labels:
-                raise ValueError(f"metric {key!r} clashes with a table column; rename it")
+                raise InvalidParameterError(
+                    f"metric {key!r} clashes with a table column; rename it"
+                )
             if isinstance(value, torch.Tensor):
                 value = value.detach().cpu().numpy()
             arr = np.asarray(value)
@@ -690,7 +712,7 @@ class InformationPlane:
                 checked[key] = arr.tolist()
             else:
                 per = "" if self.n_members is None else f" or one per member ({self.n_members})"
-                raise ValueError(
+                raise InvalidParameterError(
                     f"metric {key!r} must be a single number{per}; got shape {arr.shape}"
                 )
         return checked
@@ -699,9 +721,11 @@ class InformationPlane:
 def _check_probe(x_probe: Any) -> torch.Tensor:
     x = x_probe.detach().cpu() if isinstance(x_probe, torch.Tensor) else torch.as_tensor(x_probe)
     if x.ndim == 0 or x.shape[0] < 2:
-        raise ValueError(f"x_probe must have at least 2 rows (samples); got shape {tuple(x.shape)}")
+        raise InvalidParameterError(
+            f"x_probe must have at least 2 rows (samples); got shape {tuple(x.shape)}"
+        )
     if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError("x_probe has NaN or infinite entries; pass finite inputs")
+        raise InvalidParameterError("x_probe has NaN or infinite entries; pass finite inputs")
     return x
 
 

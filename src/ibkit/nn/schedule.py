@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_int
+from ibkit._validation import InvalidParameterError, check_int
 
 __all__ = ["EpochSchedule", "log_spaced_epochs"]
 
@@ -99,12 +99,14 @@ class EpochSchedule:
             self.n_epochs = self.n_epochs if n_epochs is not None else schedule.n_epochs
         elif isinstance(schedule, str):
             if schedule != "log":
-                raise ValueError(
+                raise InvalidParameterError(
                     "schedule must be None, 'log', a list of epochs or a callable; "
                     f"got {schedule!r}"
                 )
             if self.n_epochs is None:
-                raise ValueError("schedule='log' needs n_epochs, the number of training epochs")
+                raise InvalidParameterError(
+                    "schedule='log' needs n_epochs, the number of training epochs"
+                )
             self.epochs = frozenset(log_spaced_epochs(self.n_epochs, n_points).tolist())
         elif callable(schedule):
             self._rule = schedule
@@ -113,7 +115,7 @@ class EpochSchedule:
         if self.epochs is not None and self.n_epochs is not None:
             late = sorted(e for e in self.epochs if e >= self.n_epochs)
             if late:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"schedule has epochs past the last one ({self.n_epochs - 1}, as "
                     f"n_epochs={self.n_epochs}): {late[:5]}; drop them or raise n_epochs"
                 )
@@ -122,7 +124,7 @@ class EpochSchedule:
         """Whether ``epoch`` is recorded; raises ``ValueError`` for a bad epoch number."""
         epoch = check_epoch(epoch)
         if self.n_epochs is not None and epoch >= self.n_epochs:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"epoch {epoch} is past the last epoch ({self.n_epochs - 1}, as "
                 f"n_epochs={self.n_epochs}); number epochs 0..n_epochs-1"
             )
@@ -148,12 +150,12 @@ def check_epoch(epoch: Any) -> int:
 
 def _check_epoch_list(schedule: Any) -> list[int]:
     if not isinstance(schedule, Iterable):
-        raise ValueError(
+        raise InvalidParameterError(
             "schedule must be None, 'log', a list of epochs or a callable epoch -> bool; "
             f"got {type(schedule).__name__}"
         )
     values = list(np.asarray(list(schedule)).reshape(-1).tolist())
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 0]
     if bad:
-        raise ValueError(f"schedule epochs must be integers >= 0; got {bad[:5]}")
+        raise InvalidParameterError(f"schedule epochs must be integers >= 0; got {bad[:5]}")
     return values

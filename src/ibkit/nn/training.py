@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ibkit._validation import check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP, check_seed
 
@@ -117,7 +117,9 @@ def _as_tensor(a: Any, name: str) -> torch.Tensor:
     try:
         return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{name} must be a numeric array; got {type(a).__name__}: {exc}") from None
+        raise InvalidParameterError(
+            f"{name} must be a numeric array; got {type(a).__name__}: {exc}"
+        ) from None
 
 
 def _data(
@@ -126,16 +128,16 @@ def _data(
     """Validate (x, y) for ``model``; return float x and int64 labels on its device."""
     x_t, y_t = _as_tensor(x, x_name), _as_tensor(y, y_name)
     if x_t.dim() != 2 or x_t.shape[1] != model.in_features or x_t.shape[0] == 0:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{x_name} must have shape (n, {model.in_features}) with n >= 1; got {tuple(x_t.shape)}"
         )
     if x_t.is_complex():
-        raise ValueError(f"{x_name} must be real numbers; got dtype {x_t.dtype}")
+        raise InvalidParameterError(f"{x_name} must be real numbers; got dtype {x_t.dtype}")
     x_t = x_t.to(torch.float64)
     if not torch.isfinite(x_t).all():
-        raise ValueError(f"{x_name} has NaN or infinite entries; pass finite numbers")
+        raise InvalidParameterError(f"{x_name} has NaN or infinite entries; pass finite numbers")
     if y_t.dim() != 1 or y_t.shape[0] != x_t.shape[0]:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{y_name} must hold one label per row of {x_name} ({x_t.shape[0]}); "
             f"got shape {tuple(y_t.shape)}"
         )
@@ -143,7 +145,7 @@ def _data(
     y_f = y_t.to(torch.float64)
     bad = ~((y_f == y_f.round()) & (y_f >= 0) & (y_f < n_classes))
     if bad.any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"{y_name} must hold integer class labels in [0, {n_classes}) for a model with "
             f"out_features={model.out_features}; got {int(bad.sum())} other values, "
             f"e.g. {y_f[bad][0].item()}"
@@ -228,7 +230,7 @@ class _Checkpoint:
             return -1
         state = torch.load(self.path, weights_only=True)
         if state["settings"] != self.settings:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"checkpoint {self.path} was written with other settings "
                 f"({state['settings']}); delete it or train with the same settings"
             )
@@ -378,14 +380,18 @@ def fit(
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size")
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {optimizer!r}")
+        raise InvalidParameterError(
+            f"optimizer must be one of {list(OPTIMIZERS)}; got {optimizer!r}"
+        )
     lr = check_positive(lr, "lr")
     momentum = check_positive(momentum, "momentum", allow_zero=True)
     if optimizer == "adam" and momentum != 0:
-        raise ValueError(f"momentum applies to SGD only; got momentum={momentum} with Adam")
+        raise InvalidParameterError(
+            f"momentum applies to SGD only; got momentum={momentum} with Adam"
+        )
     check_seed(seed)
     if (x_test is None) != (y_test is None):
-        raise ValueError("pass both x_test and y_test, or neither")
+        raise InvalidParameterError("pass both x_test and y_test, or neither")
     x, y = _data(model, x_train, y_train, "x_train", "y_train")
     test = None if x_test is None else _data(model, x_test, y_test, "x_test", "y_test")
 

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ibkit._validation import (
+    InvalidParameterError,
     check_array,
     check_int,
     check_positive,
@@ -201,7 +202,9 @@ def _mlp(widths: Sequence[int]) -> nn.Sequential:
 
 def _check_widths(widths: Any, name: str) -> tuple[int, ...]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise ValueError(f"{name} must be a sequence of layer widths >= 1; got {widths!r}")
+        raise InvalidParameterError(
+            f"{name} must be a sequence of layer widths >= 1; got {widths!r}"
+        )
     return tuple(check_int(w, f"{name}[{i}]", minimum=1) for i, w in enumerate(widths))
 
 
@@ -351,13 +354,13 @@ def _check_labelled(
     """Validate inputs ``(n, in_features)`` and labels in ``[0, n_classes)``; return tensors."""
     xa = check_array(x, names[0], ndim=2)
     if xa.shape[1] != model.in_features:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{names[0]} has {xa.shape[1]} columns but the model takes {model.in_features} "
             "features; build the model with in_features=x.shape[1]"
         )
     ya = _check_labels(y, names[1], n_rows=xa.shape[0], x_name=names[0])
     if ya.max() >= model.n_classes:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{names[1]} has label {int(ya.max())} but the model has {model.n_classes} classes; "
             "build it with n_classes=y.max() + 1"
         )
@@ -368,9 +371,11 @@ def _check_labels(y: Any, name: str, *, n_rows: int, x_name: str) -> np.ndarray:
     """Return ``y`` as int64 labels ≥ 0, one per row of ``x_name``."""
     ya = check_array(y, name, ndim=1)
     if (ya != np.round(ya)).any() or ya.min() < 0:
-        raise ValueError(f"{name} must hold integer class labels >= 0; got values like {ya[:3]}")
+        raise InvalidParameterError(
+            f"{name} must hold integer class labels >= 0; got values like {ya[:3]}"
+        )
     if ya.shape[0] != n_rows:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{x_name} has {n_rows} rows but {name} has {ya.shape[0]} labels; "
             "pass one label per row"
         )
@@ -466,12 +471,12 @@ def train_vib(
     (True, True)
     """
     if not isinstance(model, StochasticClassifier):
-        raise ValueError(
+        raise InvalidParameterError(
             f"model must be a VIBClassifier or NonlinearIB; got {type(model).__name__}"
         )
     xt, yt = _check_labelled(x_train, y_train, names=("x_train", "y_train"), model=model)
     if (x_test is None) != (y_test is None):
-        raise ValueError("pass both x_test and y_test, or neither")
+        raise InvalidParameterError("pass both x_test and y_test, or neither")
     test = None
     if x_test is not None:
         test = _check_labelled(x_test, y_test, names=("x_test", "y_test"), model=model)
@@ -482,11 +487,13 @@ def train_vib(
     lr = check_positive(lr, "lr")
     decay = check_positive(decay, "decay")
     if decay > 1:
-        raise ValueError(f"decay must be in (0, 1]; got {decay!r}")
+        raise InvalidParameterError(f"decay must be in (0, 1]; got {decay!r}")
     if len(adam_betas) != 2 or not all(0 <= b < 1 for b in adam_betas):
-        raise ValueError(f"adam_betas must be two numbers in [0, 1); got {adam_betas!r}")
+        raise InvalidParameterError(f"adam_betas must be two numbers in [0, 1); got {adam_betas!r}")
     if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a callable(done, total) or None; got {progress!r}")
+        raise InvalidParameterError(
+            f"progress must be a callable(done, total) or None; got {progress!r}"
+        )
 
     seed = _torch_seed(random_state)
     gen = torch.Generator().manual_seed(seed)

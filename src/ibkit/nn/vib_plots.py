@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._validation import InvalidParameterError
+
 __all__ = ["plot_vib_sweep"]
 
 _REQUIRED = ("beta", "rate_bits", "relevance_bits", "h_y_bits", "train_acc", "test_acc")
@@ -51,7 +53,7 @@ def plot_vib_sweep(df: Any) -> Any:
 
     missing = [c for c in _REQUIRED if c not in getattr(df, "columns", ())]
     if missing:
-        raise ValueError(
+        raise InvalidParameterError(
             f"df lacks the columns {missing}; pass the DataFrame returned by vib_sweep"
         )
     fgsm = [c for c in df.columns if c.startswith("fgsm_acc_")]

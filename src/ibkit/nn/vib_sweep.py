@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ibkit._validation import check_array, check_int, check_positive, pandas_module
+from ibkit._validation import (
+    InvalidParameterError,
+    check_array,
+    check_int,
+    check_positive,
+    pandas_module,
+)
 from ibkit.nn.adversarial import fgsm_accuracy
 from ibkit.nn.nonlinear_ib import NonlinearIB
 from ibkit.nn.vib import (
@@ -49,7 +55,7 @@ def _build(
 def _check_betas(betas: Any) -> np.ndarray:
     b = check_array(betas, "betas", ndim=1)
     if (b < 0).any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"betas must be >= 0 (0 is the deterministic baseline); got {b[b < 0][0]!r}"
         )
     return b
@@ -128,7 +134,7 @@ def vib_sweep(
     from ibkit.datasets.split import train_test_split
 
     if model not in MODELS:
-        raise ValueError(f"model must be one of {list(MODELS)}; got {model!r}")
+        raise InvalidParameterError(f"model must be one of {list(MODELS)}; got {model!r}")
     beta_values = _check_betas(betas)
     xa = check_array(x, "x", ndim=2)
     ya = _check_labels(y, "y", n_rows=xa.shape[0], x_name="x")
@@ -136,11 +142,11 @@ def vib_sweep(
     eps = None if fgsm_eps is None else check_array(fgsm_eps, "fgsm_eps", ndim=1)
     seed = _torch_seed(random_state)
     if (x_test is None) != (y_test is None):
-        raise ValueError("pass both x_test and y_test, or neither")
+        raise InvalidParameterError("pass both x_test and y_test, or neither")
     if x_test is None:
         size = check_positive(test_size, "test_size")
         if size >= 1:
-            raise ValueError(f"test_size must be in (0, 1); got {test_size!r}")
+            raise InvalidParameterError(f"test_size must be in (0, 1); got {test_size!r}")
         split = train_test_split(xa, ya, 1.0 - size, random_state=seed)
         x_train, y_train, x_test, y_test = split.x_train, split.y_train, split.x_test, split.y_test
     else:

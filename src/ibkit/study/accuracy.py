@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import check_int, check_units, pandas_module
+from ibkit._validation import InvalidParameterError, check_int, check_units, pandas_module
 from ibkit.datasets.ground_truth import GroundTruthTask
 from ibkit.estimators._base import MIEstimator, resolve_estimators
 
@@ -65,7 +65,7 @@ def estimator_accuracy(
     rows = []
     for task_label, task in tasks.items():
         if not isinstance(task, GroundTruthTask):
-            raise ValueError(f"task {task_label!r} is not a GroundTruthTask: {task!r}")
+            raise InvalidParameterError(f"task {task_label!r} is not a GroundTruthTask: {task!r}")
         truth = task.mi(units)
         for size in sizes:
             for seed in seed_list:
@@ -96,7 +96,7 @@ def summarize_accuracy(table: Any) -> Any:
     need = {"task", "n", "estimator", "truth", "estimate", "seconds"}
     missing = sorted(need - set(table.columns))
     if missing:
-        raise ValueError(f"the accuracy table lacks the column(s) {', '.join(missing)}")
+        raise InvalidParameterError(f"the accuracy table lacks the column(s) {', '.join(missing)}")
     err = table["estimate"] - table["truth"]
     grouped = table.assign(sq_err=err**2).groupby(["task", "n", "estimator"], sort=False)
     out = grouped.agg(

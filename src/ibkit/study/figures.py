@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._validation import InvalidParameterError
 from ibkit.ib.curve import IBCurve
 from ibkit.plots import _prepare_axes, _subplots
 
@@ -151,7 +152,7 @@ def plot_layer_trajectories(
     drawn at 1), so an early peak and a slow decline — compression — are both visible.
     """
     if quantity not in ("i_xt", "i_ty"):
-        raise ValueError(f"quantity must be 'i_xt' or 'i_ty'; got {quantity!r}")
+        raise InvalidParameterError(f"quantity must be 'i_xt' or 'i_ty'; got {quantity!r}")
     df = _check_plane_table(results, one_panel=True)
     if ax is None:
         _, ax = _subplots(figsize=(4.4, 3.2))
@@ -234,14 +235,16 @@ def plot_training_curves(history: Any, *, axes: Any = None, title: str | None = 
 def _require_columns(df: Any, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in getattr(df, "columns", ())]
     if missing:
-        raise ValueError(f"the {what} lacks the column(s) {', '.join(missing)}")
+        raise InvalidParameterError(f"the {what} lacks the column(s) {', '.join(missing)}")
 
 
 def _check_plane_table(results: Any, *, one_panel: bool) -> Any:
     """Validate an information-plane table; fill optional columns; one panel if asked."""
     _require_columns(results, _PLANE_COLUMNS, "information-plane table")
     if results.empty:
-        raise ValueError("the information-plane table is empty; record some epochs first")
+        raise InvalidParameterError(
+            "the information-plane table is empty; record some epochs first"
+        )
     df = results
     if "is_output" not in df:
         df = df.assign(is_output=df["layer"] == "output")
@@ -249,12 +252,12 @@ def _check_plane_table(results: Any, *, one_panel: bool) -> Any:
         order = {name: k for k, name in enumerate(dict.fromkeys(df["layer"]))}
         df = df.assign(layer_index=df["layer"].map(order))
     if df["units"].nunique() > 1:
-        raise ValueError("the table mixes units; select rows in one unit")
+        raise InvalidParameterError("the table mixes units; select rows in one unit")
     if one_panel:
         keys = [c for c in ("activation", "estimator") if c in df]
         combos = df[keys].drop_duplicates()
         if len(combos) > 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"the table holds {len(combos)} panels ({', '.join(keys)}); select one "
                 "(e.g. results[results.estimator == 'binning']) or use plot_plane_grid"
             )
@@ -293,7 +296,7 @@ def _draw_bound(ax: Any, bound: IBCurve, units: str, *, x_max: float) -> None:
     if not isinstance(bound, IBCurve):
         raise TypeError(f"bound must be an IBCurve (ibkit.ib.ib_curve); got {type(bound)}")
     if bound.units != units:
-        raise ValueError(
+        raise InvalidParameterError(
             f"the bound is in {bound.units} and the table in {units}; compute the curve "
             f"with units={units!r}"
         )

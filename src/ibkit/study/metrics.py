@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from ibkit._validation import UNITS, pandas_module
+from ibkit._validation import UNITS, InvalidParameterError, pandas_module
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,18 +86,20 @@ def _check_table(df: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
     """Raise ``ValueError`` if ``df`` is not a non-empty DataFrame with ``columns``."""
     pd = pandas_module(name)
     if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{name} needs a pandas DataFrame; got {type(df).__name__}")
+        raise InvalidParameterError(f"{name} needs a pandas DataFrame; got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name}: the table lacks the columns {missing}; it needs {list(columns)} "
             f"and has {list(df.columns)}"
         )
     if df.empty:
-        raise ValueError(f"{name}: the table has no rows")
+        raise InvalidParameterError(f"{name}: the table has no rows")
     bad = [c for c in columns if df[c].isna().any()]
     if bad:
-        raise ValueError(f"{name}: the columns {bad} have missing values; fill or drop those rows")
+        raise InvalidParameterError(
+            f"{name}: the columns {bad} have missing values; fill or drop those rows"
+        )
 
 
 def compression_metrics(df: pd.DataFrame) -> pd.DataFrame:
@@ -135,21 +137,25 @@ def compression_metrics(df: pd.DataFrame) -> pd.DataFrame:
     keys = list(TRAJECTORY_KEYS)
     bad_units = sorted(set(df["units"]) - set(UNITS))
     if bad_units:
-        raise ValueError(f"compression_metrics: units must be 'bits' or 'nats'; found {bad_units}")
+        raise InvalidParameterError(
+            f"compression_metrics: units must be 'bits' or 'nats'; found {bad_units}"
+        )
     try:
         info = df[["i_xt", "i_ty"]].to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"compression_metrics: i_xt and i_ty must be numbers; {exc}") from None
+        raise InvalidParameterError(
+            f"compression_metrics: i_xt and i_ty must be numbers; {exc}"
+        ) from None
     if not np.isfinite(info).all():
-        raise ValueError("compression_metrics: i_xt and i_ty must be finite numbers")
+        raise InvalidParameterError("compression_metrics: i_xt and i_ty must be finite numbers")
     if df["epoch"].dtype.kind not in "iuf":
-        raise ValueError(
+        raise InvalidParameterError(
             f"compression_metrics: epoch must be numeric; got dtype {df['epoch'].dtype}"
         )
     repeated = df.duplicated([*keys, "epoch"])
     if repeated.any():
         first = df.loc[repeated, [*keys, "epoch"]].iloc[0].to_dict()
-        raise ValueError(
+        raise InvalidParameterError(
             f"compression_metrics: {int(repeated.sum())} rows repeat an epoch of their "
             f"trajectory, e.g. {first}; give each trajectory its own run or seed"
         )
@@ -208,21 +214,21 @@ def summarize_compression(metrics: pd.DataFrame, confidence: float = 0.95) -> pd
     if isinstance(confidence, bool) or not (
         isinstance(confidence, numbers.Real) and 0.0 < confidence < 1.0
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"confidence must be a number strictly between 0 and 1; got {confidence!r}"
         )
     keys = list(SUMMARY_KEYS)
     repeated = metrics.duplicated([*keys, "seed"])
     if repeated.any():
         first = metrics.loc[repeated, [*keys, "seed"]].iloc[0].to_dict()
-        raise ValueError(
+        raise InvalidParameterError(
             f"summarize_compression: a seed appears twice in one group, e.g. {first}; "
             "summarize one run at a time, e.g. metrics[metrics['run'] == name]"
         )
     groups = metrics.groupby(keys, sort=True)
     n_units = groups["units"].nunique()
     if (n_units > 1).any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"summarize_compression: the groups {n_units[n_units > 1].index.tolist()} mix "
             "units; convert them to one unit first"
         )

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ibkit._validation import check_int, optional_module
+from ibkit._validation import InvalidParameterError, check_int, optional_module
 
 __all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_study"]
 
@@ -97,15 +97,15 @@ class PlaneStudy:
         for name in ("activations", "seeds", "hidden", "estimators"):
             value = getattr(self, name)
             if isinstance(value, (str, int)) or not len(value):
-                raise ValueError(f"{name} must be a non-empty sequence; got {value!r}")
+                raise InvalidParameterError(f"{name} must be a non-empty sequence; got {value!r}")
             object.__setattr__(self, name, tuple(value))
         unknown = [e for e in self.estimators if e not in PLANE_ESTIMATORS]
         if unknown:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"unknown estimator label(s) {unknown}; choose from {list(PLANE_ESTIMATORS)}"
             )
         if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must be distinct; got {self.seeds}")
+            raise InvalidParameterError(f"seeds must be distinct; got {self.seeds}")
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.n_points, "n_points", minimum=2)
 
@@ -119,7 +119,7 @@ class PlaneStudy:
         known = {f.name for f in fields(cls)}
         extra = sorted(set(data) - known)
         if extra:
-            raise ValueError(f"unknown study setting(s) {extra}; known: {sorted(known)}")
+            raise InvalidParameterError(f"unknown study setting(s) {extra}; known: {sorted(known)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -249,7 +249,7 @@ def run_plane_study(
     pd = optional_module("pandas", "run_plane_study", "torch")
     study = PlaneStudy() if study is None else study
     if not isinstance(study, PlaneStudy):
-        raise ValueError(f"study must be a PlaneStudy; got {type(study).__name__}")
+        raise InvalidParameterError(f"study must be a PlaneStudy; got {type(study).__name__}")
     n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
     out = Path(out_dir)
     _claim_folder(out, study)
@@ -304,7 +304,7 @@ def _claim_folder(out: Path, study: PlaneStudy) -> None:
     if config.exists():
         previous = json.loads(config.read_text())
         if previous != study.to_dict():
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{out} holds a study with another configuration ({config}); resume it with "
                 "the same settings, or choose another output folder"
             )
