@@ -5,6 +5,7 @@ import pytest
 from scipy.special import logsumexp
 
 import ibkit.estimators.kde  # noqa: F401  (registers the estimators)
+from ibkit._validation import InvalidParameterError
 from ibkit.datasets import tishby_12bit
 from ibkit.estimators._base import available_methods, estimate_mi
 from ibkit.estimators.kde import KDEEstimator, NoisyMCEstimator
@@ -334,3 +335,63 @@ def test_noisy_1d_layer_against_numerical_integration(s2):
     )
     for got, truth in zip(mc, (i_xt, i_ty), strict=True):
         assert abs(got.value - truth) <= 4 * got.std_error
+
+
+# --- scale: no overflow, no lost precision --------------------------------------------
+
+
+def _clustered_layer():
+    """Four clusters of 30 rows, each within 3 noise sd, spread over 2e4 noise sd (s2 = 1),
+    and I(X;T~) in nats: the clusters do not overlap (e^-(7000^2/2)), so H(T~) is the
+    cluster entropy log 4 plus the mean within-cluster mixture entropy, by quadrature."""
+    offsets = np.random.default_rng(0).uniform(-3.0, 3.0, size=(4, 30))
+    t = (np.array([-1e4, -3e3, 4e3, 1e4])[:, None] + offsets).reshape(-1, 1)
+    h = np.log(4) + np.mean([_mixture_entropy_grid(o, np.ones(30), 1.0) for o in offsets])
+    return t, h - 0.5 * np.log(2 * np.pi * np.e)
+
+
+def test_rows_far_apart_in_noise_units_keep_their_precision():
+    # ||t||^2 / s2 = 1e8: float32 expanded distances would err by ~10 nats per kernel
+    # exponent (the Monte Carlo value was 1.0 nats against 2.07).
+    t, truth = _clustered_layer()
+    labels = np.arange(t.shape[0])
+    kde = KDEEstimator(noise_variance=1.0).estimate(t, labels, units="nats")
+    assert kde.lower <= truth <= kde.upper
+    mc = NoisyMCEstimator(noise_variance=1.0, n_mc=50).estimate(
+        t, labels, units="nats", random_state=0
+    )
+    assert abs(mc.value - truth) <= 4 * mc.std_error
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_extreme_scales_give_the_unit_scale_estimate(cls, scale, repeated_layer):
+    # Only t / sigma matters: (c t, c^2 s2) must give the (t, s2) estimate, without
+    # overflowing (c = 1e150) or underflowing (c = 1e-150) on the way.
+    t, y = repeated_layer
+    want = cls(noise_variance=0.1).plane_point(t, np.arange(t.shape[0]), y, random_state=0)
+    got = cls(noise_variance=0.1 * scale**2).plane_point(
+        scale * t, np.arange(t.shape[0]), y, random_state=0
+    )
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g.value, w.value, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_huge_noise_variance_gives_zero(cls, dtype, layer):
+    # s2 = 1e300 swamps the layer: the noisy layer carries no information.
+    labels = np.random.default_rng(4).integers(0, 3, N)
+    for got in cls(noise_variance=1e300, dtype=dtype).plane_point(
+        layer, np.arange(N), labels, random_state=0
+    ):
+        np.testing.assert_allclose(got.value, 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_noise_variance_too_small_for_the_layer_is_refused(cls, layer):
+    # s2 = 1e-300: the rows lie ~1e150 noise sd apart, beyond what float64 distances
+    # resolve; the error names the parameter and the smallest usable value.
+    with pytest.raises(InvalidParameterError, match=r"noise_variance=1e-300 is too small .*"
+                       r"pass noise_variance >= \d"):  # fmt: skip
+        cls(noise_variance=1e-300).estimate(layer, np.arange(N), random_state=0)

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 import ibkit.estimators.neural  # noqa: E402,F401  (register methods)
+from ibkit._validation import DivergenceError, InvalidParameterError  # noqa: E402
 from ibkit.estimators._base import get_estimator  # noqa: E402
 
 RHO = 0.8
@@ -111,3 +112,18 @@ def test_params_recorded():
     assert est.params["hidden"] == (16,)
     assert est.params["ema"] == 0.01
     assert est.params["batch_size"] == 256 and est.params["holdout"] == 0.2
+
+
+@pytest.mark.parametrize("method", ["infonce", "nwj", "mine"])
+def test_divergent_training_is_an_error_naming_the_learning_rate(method):
+    # lr = 1e6 sends the critic's scores to ~1e11 or NaN; that is no estimate.
+    x, y = _gaussian(n=400)
+    with pytest.raises(DivergenceError, match=r"diverged: .*lower lr \(got 1e\+06"):
+        _fit(method, x, y, lr=1e6, steps=20)
+
+
+@pytest.mark.parametrize("method", ["infonce", "nwj", "mine"])
+def test_unknown_parameter_is_refused_with_the_accepted_ones(method):
+    with pytest.raises(InvalidParameterError, match=r"no parameter 'step'; it accepts: "
+                       r"batch_size, .*hidden, holdout, lr, n_eval_batches, steps"):  # fmt: skip
+        get_estimator(method, step=5)

@@ -21,7 +21,9 @@ from ibkit.estimators._base import (
     available_methods,
     estimate_mi,
     get_estimator,
+    plane_methods,
     resolve_estimators,
+    resolve_plane_estimators,
 )
 
 __all__ = [
@@ -30,5 +32,7 @@ __all__ = [
     "available_methods",
     "estimate_mi",
     "get_estimator",
+    "plane_methods",
     "resolve_estimators",
+    "resolve_plane_estimators",
 ]

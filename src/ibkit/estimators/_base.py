@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -29,11 +30,14 @@ __all__ = [
     "MIEstimator",
     "Samples",
     "available_methods",
+    "check_on_plane",
     "estimate_mi",
     "get_estimator",
+    "plane_methods",
     "prepare_samples",
     "register",
     "resolve_estimators",
+    "resolve_plane_estimators",
 ]
 
 _REGISTRY: dict[str, type[MIEstimator]] = {}
@@ -99,27 +103,29 @@ class Samples:
         return self.x.shape[0]
 
 
-def prepare_samples(x: Any, y: Any) -> Samples:
+def prepare_samples(x: Any, y: Any, *, names: tuple[str, str] = ("x", "y")) -> Samples:
     """Validate two sample arrays with one row per sample.
 
     1-D arrays are single columns. A 1-D integer (or boolean) ``y`` is a discrete label
-    and is recoded to 0..k−1.
+    and is recoded to 0..k−1. ``names`` are the arguments' names in error messages.
     """
+    x_name, y_name = names
     y_raw = np.asarray(y)
     y_discrete = y_raw.ndim == 1 and (
         np.issubdtype(y_raw.dtype, np.integer) or np.issubdtype(y_raw.dtype, np.bool_)
     )
-    x_arr = check_array(x, "x", ndim=(1, 2))
+    x_arr = check_array(x, x_name, ndim=(1, 2))
     x_arr = x_arr[:, None] if x_arr.ndim == 1 else x_arr
     if y_discrete:
         _, y_arr = np.unique(y_raw, return_inverse=True)
         y_arr = y_arr.reshape(-1)
     else:
-        y_arr = check_array(y, "y", ndim=(1, 2))
+        y_arr = check_array(y, y_name, ndim=(1, 2))
         y_arr = y_arr[:, None] if y_arr.ndim == 1 else y_arr
     if x_arr.shape[0] != y_arr.shape[0]:
         raise InvalidParameterError(
-            f"x and y must have one row per sample; got {x_arr.shape[0]} and {y_arr.shape[0]} rows"
+            f"{x_name} and {y_name} must have one row per sample; got {x_arr.shape[0]} and "
+            f"{y_arr.shape[0]} rows"
         )
     return Samples(x=x_arr, y=y_arr, y_discrete=y_discrete)
 
@@ -134,9 +140,44 @@ class MIEstimator(abc.ABC):
     name: ClassVar[str]
     #: Smallest number of samples the method accepts.
     min_samples: ClassVar[int] = 2
+    #: Whether :meth:`plane_point` can place a deterministic layer on the information
+    #: plane; methods for continuous samples only (k-NN, Gaussian, neural) set False.
+    on_plane: ClassVar[bool] = True
+
+    def __new__(cls, *args: Any, **params: Any) -> MIEstimator:
+        """Refuse, for every method alike, a parameter the constructor does not declare."""
+        accepted = cls.param_names()
+        unknown = [name for name in params if accepted is not None and name not in accepted]
+        if unknown:
+            raise InvalidParameterError(
+                f"method {cls.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"it accepts: {', '.join(accepted) or '(none)'}"
+            )
+        return super().__new__(cls)
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = params
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...] | None:
+        """The parameters the constructor accepts, sorted; None if it accepts any.
+
+        They are the named parameters of ``__init__`` and, while it forwards ``**kwargs``,
+        of the parents' ``__init__`` (a class that defines none accepts any, as the
+        base class stores whatever it is given).
+        """
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            if klass is MIEstimator:
+                return None
+            if "__init__" not in vars(klass):
+                continue
+            params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+            named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            names.update(p.name for p in params if p.kind in named)
+            if all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params):
+                return tuple(sorted(names))
+        return None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -151,12 +192,13 @@ class MIEstimator(abc.ABC):
         nats = self._estimate_nats(samples, check_random_state(random_state))
         return self._result(*nats, units, samples.n)
 
-    def _samples(self, x: Any, y: Any) -> Samples:
+    def _samples(self, x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> Samples:
         """:func:`prepare_samples`, checking there are at least ``min_samples`` rows."""
-        samples = prepare_samples(x, y)
+        samples = prepare_samples(x, y, names=names)
         if samples.n < self.min_samples:
             raise InvalidParameterError(
-                f"method {self.name!r} needs at least {self.min_samples} samples; got {samples.n}"
+                f"method {self.name!r} needs at least {self.min_samples} samples; "
+                f"got {samples.n} rows in {names[0]} and {names[1]}"
             )
         return samples
 
@@ -200,10 +242,13 @@ class MIEstimator(abc.ABC):
         integer per row naming its input (``np.arange(n)`` when all inputs are
         distinct) and ``y_labels`` the class labels. Methods that can share work
         between the two estimates override :meth:`_plane_nats`; the results are the
-        same as two calls of :meth:`estimate`.
+        same as two calls of :meth:`estimate`. Methods that are not :attr:`on_plane`
+        raise :class:`~ibkit._validation.InvalidParameterError`.
         """
+        check_on_plane(self, self.name)
         units = check_units(units)
-        x_samples, y_samples = self._samples(t, x_labels), self._samples(t, y_labels)
+        x_samples = self._samples(t, x_labels, ("t", "x_labels"))
+        y_samples = self._samples(t, y_labels, ("t", "y_labels"))
         i_xt, i_ty = self._plane_nats(x_samples, y_samples, random_state)
         return self._result(*i_xt, units, x_samples.n), self._result(*i_ty, units, y_samples.n)
 
@@ -225,6 +270,37 @@ class MIEstimator(abc.ABC):
     @abc.abstractmethod
     def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         """(value, lower, upper, std_error) in nats; ``samples`` are validated."""
+
+
+def plane_methods() -> list[str]:
+    """Names of the registered methods that can place a layer on the information plane."""
+    return sorted(name for name, cls in _REGISTRY.items() if cls.on_plane)
+
+
+def check_on_plane(estimator: MIEstimator, label: str) -> MIEstimator:
+    """Return ``estimator`` if it can place a layer on the information plane, else raise.
+
+    On the plane, X is the input identity (all inputs distinct) and T a deterministic
+    function of it, so I(X;T) is finite only for a discretised layer (binning, plugin)
+    or a noisy one (kde, noisy_mc); estimators of MI between continuous samples have no
+    finite value to estimate there.
+    """
+    if not estimator.on_plane:
+        raise InvalidParameterError(
+            f"estimator {label!r} (method {estimator.name!r}) cannot place layers on the "
+            "information plane: I(X;T) of a deterministic layer over distinct inputs is "
+            "finite only for a discretised or noisy layer; use one of: "
+            f"{', '.join(plane_methods())}"
+        )
+    return estimator
+
+
+def resolve_plane_estimators(estimators: Any) -> dict[str, MIEstimator]:
+    """:func:`resolve_estimators`, refusing those that cannot give information-plane
+    points (see :func:`check_on_plane`)."""
+    return {
+        label: check_on_plane(est, label) for label, est in resolve_estimators(estimators).items()
+    }
 
 
 def register(cls: type[MIEstimator]) -> type[MIEstimator]:

@@ -94,6 +94,7 @@ class GaussianEstimator(MIEstimator):
 
     name = "gaussian"
     min_samples = 3
+    on_plane = False
 
     def __init__(self, ridge: float = 0.0) -> None:
         ridge = check_positive(ridge, "ridge", allow_zero=True)

@@ -25,12 +25,15 @@ Two estimators are registered:
     Monte Carlo integration of the exact mixture log-density (Goldfeld et al. 2019).
 
 Identical rows (saturated or dead units repeat rows often) are merged into one mixture
-component weighted by its count, which is exact. One BLAS product of augmented centred
-rows gives minus half the squared distances,
+component weighted by its count, which is exact. The rows are centred and divided, with
+σ, by a power of two (exact), so that nothing overflows whatever the scale of the input.
+One BLAS product of the augmented rows gives minus half the squared distances,
 :math:`[a, -\tfrac12\|a\|^2, 1]^\top [b, 1, -\tfrac12\|b\|^2] = -\tfrac12\|a - b\|^2`,
-in float32 by default, in blocks of ``chunk_size`` rows (``kde``: tiles of ``chunk_size``
-squared, on and above the diagonal only, the kernels being symmetric), so memory is
-``O(chunk_size * n)`` and ``n = 50,000`` runs in bounded memory.
+in float32 by default (float64 where the rows spread over more than :math:`10^3` noise
+standard deviations, and an error beyond :math:`10^6`), in blocks of ``chunk_size``
+rows (``kde``: tiles of ``chunk_size`` squared, on and above the diagonal only, the
+kernels being symmetric), so memory is ``O(chunk_size * n)`` and ``n = 50,000`` runs in
+bounded memory.
 ``plane_point(t, x_labels, y_labels)`` gives both information-plane coordinates from one
 pass over the distances.
 
@@ -47,6 +50,7 @@ References
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,6 +72,13 @@ _EXP_FLOOR = -60.0
 _DENSE_LABELS = 64
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+
+#: Largest squared radius of the rows, in noise variances, at which the distances are
+#: worked out in float32 (see :func:`_work_dtype`); above it, float64.
+_FLOAT32_MAX_RATIO = 1e6
+
+#: Largest squared radius of the rows, in noise variances, that float64 distances resolve.
+_FLOAT64_MAX_RATIO = 1e12
 
 
 def _labels(samples: Samples) -> np.ndarray:
@@ -197,24 +208,63 @@ class _ClassWeights:
         return np.log(pairs) @ self.count
 
 
-def _merge_rows(
-    t: np.ndarray, label_sets: list[np.ndarray], dtype: type
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_ClassWeights | None]]:
-    """Distinct rows of ``t`` (less the mean row of ``t``, in ``dtype``), each row's index
-    among them, their counts, and the class weights of each label set (``None``: all
-    labels distinct).
+def _noise_units(values: np.ndarray, sigma: float) -> tuple[np.ndarray, float]:
+    """``(u, σ_u)``: the rows centred on their mean, and ``σ``, divided by one power of two.
 
-    Centring leaves the distances unchanged and reduces the cancellation in
-    ``||a||^2 + ||b||^2 - 2ab``.
+    The power of two is the smallest above both the rows' largest deviation from their
+    mean and ``σ`` (a first division keeps the mean itself from overflowing), so
+    ``|u| < 1`` and ``σ_u < 1``: squared norms, noise draws and kernel factors stay finite
+    whatever the scale of the input. Division by a power of two is exact, so ``u / σ_u``,
+    all that the estimators use, is the same as for the raw rows.
     """
-    values, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    m = values.shape[0]
-    classes = [
-        None if np.unique(labels).size == t.shape[0] else _ClassWeights(inverse, labels, m, dtype)
+    first = math.frexp(float(np.abs(values).max()))[1]
+    u = np.ldexp(values, -first)
+    u -= u.mean(axis=0)
+    spread = float(np.abs(u).max())
+    shift = math.frexp(sigma)[1] - first
+    if spread > 0:
+        shift = max(shift, math.frexp(spread)[1])
+    return np.ldexp(u, -shift), math.ldexp(sigma, -first - shift)
+
+
+def _sq_radius(rows: np.ndarray) -> float:
+    """Largest squared norm of the rows."""
+    return float(np.einsum("ij,ij->i", rows, rows).max())
+
+
+def _work_dtype(sq_radius: float, sigma: float, noise_variance: float, dtype: type) -> type:
+    r"""The precision of the distance work: ``dtype``, or float64 where float32 cannot
+    resolve the kernels; raise where float64 cannot either.
+
+    The expanded squared distances of rows within :math:`r` of the centre err by about
+    :math:`\epsilon r^2` (:math:`\epsilon` the unit round-off), :math:`\epsilon r^2 /
+    \sigma^2` in a kernel exponent: float32 is kept while :math:`r^2/\sigma^2 \le 10^6`
+    (float32 and float64 estimates then differ by a few 1e-4 bits at most), float64 up to
+    :math:`10^{12}`.
+    """
+    if sq_radius <= _FLOAT32_MAX_RATIO * sigma * sigma:
+        return dtype
+    if sq_radius <= _FLOAT64_MAX_RATIO * sigma * sigma:
+        return np.float64
+    sds = math.sqrt(sq_radius) / sigma if sigma > 0 else math.inf
+    needed = noise_variance * sds * sds / _FLOAT64_MAX_RATIO
+    raise InvalidParameterError(
+        f"noise_variance={noise_variance:g} is too small for the spread of t: its rows lie "
+        f"up to {sds:.3g} noise standard deviations from their mean, more than the "
+        f"{math.sqrt(_FLOAT64_MAX_RATIO):g} that float64 distances resolve; pass "
+        f"noise_variance >= {needed:.3g}, or rescale t"
+    )
+
+
+def _class_weights(
+    inverse: np.ndarray, label_sets: list[np.ndarray], m: int, dtype: type
+) -> list[_ClassWeights | None]:
+    """The class weights of each label set over the ``m`` distinct rows (``None``: all
+    labels distinct)."""
+    return [
+        None if np.unique(labels).size == inverse.size else _ClassWeights(inverse, labels, m, dtype)
         for labels in label_sets
     ]
-    return (values - t.mean(axis=0)).astype(dtype), inverse, weight, classes
 
 
 def _kde_mi_nats(
@@ -233,8 +283,11 @@ def _kde_mi_nats(
     K_{ij}` (class ``c``). The logs are taken once all tiles are summed.
     """
     n = t.shape[0]
+    values, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
+    values, sigma = _noise_units(values, math.sqrt(s2))
+    dtype = _work_dtype(_sq_radius(values), sigma, s2, dtype)
     # All labels distinct (cls None): each class sum is the self term alone, its log 0.
-    values, _, weight, classes = _merge_rows(t, label_sets, dtype)
+    classes = _class_weights(inverse.reshape(-1), label_sets, values.shape[0], dtype)
     weight_k = weight.astype(dtype)
     a, b = _half_sq_dist_factors(values, dtype)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
@@ -255,7 +308,7 @@ def _kde_mi_nats(
     for rows, cols, g in _half_sq_dist_blocks(a, b, chunk_size, symmetric=True):
         # Bhattacharyya exponent, clamped to [floor, 0] (round-off can leave tiny positive
         # values; the diagonal is exactly 0), then the kernels, all in place.
-        np.multiply(g, dtype(0.25 / s2), out=g)
+        np.multiply(g, dtype(0.25 / sigma**2), out=g)
         np.clip(g, dtype(_EXP_FLOOR), dtype(0.0), out=g)
         bd = np.exp(g, out=g)
         accumulate(1, bd, rows, cols)
@@ -313,16 +366,21 @@ def _noisy_mc_nats(
     exactly for the rare draws whose own class lies far below the row maximum.
     """
     n, d = t.shape
-    cols, inverse, weight, classes = _merge_rows(t, label_sets, dtype)
+    cols, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    cols, sigma = _noise_units(cols, math.sqrt(s2))
     src = np.repeat(np.arange(n), n_mc)
-    z = t[src] - t.mean(axis=0) + rng.normal(scale=np.sqrt(s2), size=(n * n_mc, d))
+    z = cols[inverse[src]] + sigma * rng.standard_normal((n * n_mc, d))
+    dtype = _work_dtype(max(_sq_radius(cols), _sq_radius(z)), sigma, s2, dtype)
+    classes = _class_weights(inverse, label_sets, cols.shape[0], dtype)
     a = _half_sq_dist_factors(z, dtype)[0]
-    b = _half_sq_dist_factors(cols.astype(np.float64), dtype)[1]
+    b = _half_sq_dist_factors(cols, dtype)[1]
+    inv_s2 = dtype(1.0 / sigma**2)
     weight_k = weight.astype(dtype)
     within = np.empty((len(label_sets), n * n_mc))
     mixture = np.empty(n * n_mc)
     for rows, _, arg in _half_sq_dist_blocks(a, b, chunk_size, symmetric=False):
-        arg *= dtype(1.0 / s2)
+        arg *= inv_s2
         own = inverse[src[rows]]
         for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
             if cls is None:
@@ -336,7 +394,7 @@ def _noisy_mc_nats(
                 z_labels = labels[src[rows]]
                 value, redo = cls.log_class_density_from_exp(arg, top, z_labels)
                 if redo.any():
-                    exact = (a[rows][redo] @ b.T) * dtype(1.0 / s2)
+                    exact = (a[rows][redo] @ b.T) * inv_s2
                     value[redo] = cls.log_class_density(exact, z_labels[redo])
                 within[j, rows] = value
     terms = within - mixture
@@ -414,7 +472,10 @@ class KDEEstimator(_NoisyLayerEstimator):
     dtype : {"float32", "float64"}, default "float32"
         Precision of the distance and kernel work (sums of logs are always float64).
         float32 is several times faster and, on tanh layers of the 12-bit task, within
-        about 1e-4 bits of float64.
+        about 1e-4 bits of float64. It is used only while the rows lie within
+        :math:`10^3\sigma` of their mean; beyond, the work is done in float64, and
+        beyond :math:`10^6\sigma` (too small a ``noise_variance`` for the layer's
+        spread) the estimate is refused with an error.
 
     Notes
     -----
@@ -492,7 +553,8 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
     chunk_size : int, default 512
         Rows of noisy samples per block (memory ``~ chunk_size * n``).
     dtype : {"float32", "float64"}, default "float32"
-        Precision of the distance and kernel work (means and logs are float64).
+        Precision of the distance and kernel work (means and logs are float64); as for
+        :class:`KDEEstimator`, float64 is used where float32 cannot resolve the kernels.
 
     Notes
     -----

@@ -34,9 +34,11 @@ the :math:`N_{y_i}` samples with the same label, and :math:`m_i` counts all samp
 with k capped at :math:`N_c - 1` for a label with :math:`N_c` samples; samples whose
 label occurs only once are dropped (they carry no neighbour information).
 
-The estimate is not clipped: it can be slightly negative for independent variables.
-Ties (repeated values) bias the counts; as Kraskov et al. advise, tiny Gaussian noise
-(``jitter`` times each column's standard deviation) is added before estimating.
+Every column is first standardised (centred, divided by its standard deviation), so
+the max-norm weighs the coordinates alike and the estimate does not depend on the units
+of the data. The estimate is not clipped: it can be slightly negative for independent
+variables. Ties (repeated values) bias the counts; as Kraskov et al. advise, tiny
+Gaussian noise (``jitter`` standard deviations) is added before estimating.
 
 References
 ----------
@@ -81,11 +83,12 @@ _BLOCK_ENTRIES = 1 << 17
 _ALGORITHMS = ("auto", "kd_tree", "brute")
 
 
-def _add_jitter(a: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
-    """``a`` plus Gaussian noise of ``jitter`` times each column's std (1 if constant)."""
+def _standardise(a: np.ndarray) -> np.ndarray:
+    """Columns of ``a`` centred and divided by their standard deviation (a constant column
+    is only centred), so that the max-norm weighs every coordinate alike and the
+    estimate does not depend on the units of the data."""
     scale = a.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    return a + jitter * scale * rng.standard_normal(a.shape)
+    return (a - a.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 def _blocks(n: int) -> Iterator[slice]:
@@ -185,9 +188,9 @@ class KSGEstimator(MIEstimator):
     variant : {1, 2}, default 1
         Which of the two KSG estimators to use (ignored for discrete ``y``).
     jitter : float, default 1e-10
-        Relative amplitude (≥ 0) of the Gaussian noise added to every column, scaled by
-        the column's standard deviation, to break ties. 0 disables it (and makes the
-        estimate deterministic).
+        Amplitude (≥ 0) of the Gaussian noise added to every standardised column, in
+        standard deviations, to break ties. 0 disables it (and makes the estimate
+        deterministic).
     algorithm : {"auto", "kd_tree", "brute"}, default "auto"
         Neighbour search: :class:`scipy.spatial.cKDTree` (:math:`O(n \log n)` in low
         dimension), or an all-pairs scan in row blocks (:math:`O(n^2 d)` time,
@@ -201,6 +204,7 @@ class KSGEstimator(MIEstimator):
     """
 
     name = "ksg"
+    on_plane = False
 
     def __init__(
         self, k: int = 3, variant: int = 1, jitter: float = 1e-10, algorithm: str = "auto"
@@ -227,14 +231,14 @@ class KSGEstimator(MIEstimator):
 
         k: int = self.params["k"]
         jitter: float = self.params["jitter"]
-        x = samples.x
+        x = _standardise(samples.x)
         if jitter > 0:
-            x = _add_jitter(x, jitter, rng)
+            x = x + jitter * rng.standard_normal(x.shape)
         if samples.y_discrete:
             return _ksg_discrete(x, samples.y, k, self._brute(x.shape[1])), None, None, None
-        y = samples.y
+        y = _standardise(samples.y)
         if jitter > 0:
-            y = _add_jitter(y, jitter, rng)
+            y = y + jitter * rng.standard_normal(y.shape)
         n = x.shape[0]
         counts = _joint_counts_brute if self._brute(x.shape[1] + y.shape[1]) else _joint_counts_tree
         n_x, n_y = counts(x, y, k, self.params["variant"])

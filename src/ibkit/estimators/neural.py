@@ -30,7 +30,10 @@ global torch RNG for the weight initialisation), so a fixed seed repeats exactly
 same machine. Everything runs on the CPU with torch's default thread settings.
 
 These are *estimated* lower bounds: with finite samples and a finite training budget they
-usually fall below the truth, but sampling noise can push them slightly above it.
+usually fall below the truth, but sampling noise can push them slightly above it. A failed
+fit is not reported as an estimate: a non-finite training loss, or a held-out bound that
+is not finite or lies below −10 nats, raises :class:`~ibkit._validation.DivergenceError`,
+whose message names the learning rate ``lr`` to lower.
 
 References
 ----------
@@ -53,10 +56,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive
+from ibkit._validation import (
+    DivergenceError,
+    InvalidParameterError,
+    check_int,
+    check_positive,
+)
 from ibkit.estimators._base import MIEstimator, Samples, register
 
 __all__ = ["InfoNCEEstimator", "MINEEstimator", "NWJEstimator"]
+
+
+#: A held-out bound below this (nats) is a failed fit, not an estimate: a constant critic
+#: scores 0 (NWJ at most 0), so a bound this far below it means the critic's scores blew up
+#: in training (divergence) or fit noise in the training split (overfitting).
+_LOWEST_NATS = -10.0
 
 
 def _check_hidden(hidden: Any) -> tuple[int, ...]:
@@ -112,6 +126,7 @@ class _NeuralEstimator(MIEstimator):
     """
 
     min_samples = 20
+    on_plane = False
 
     def __init__(
         self,
@@ -122,7 +137,6 @@ class _NeuralEstimator(MIEstimator):
         lr: float = 1e-3,
         holdout: float = 0.2,
         n_eval_batches: int = 10,
-        **extra: Any,
     ) -> None:
         super().__init__(
             hidden=_check_hidden(hidden),
@@ -131,7 +145,6 @@ class _NeuralEstimator(MIEstimator):
             lr=check_positive(lr, "lr"),
             holdout=_open_interval(holdout, "holdout"),
             n_eval_batches=check_int(n_eval_batches, "n_eval_batches", minimum=1),
-            **extra,
         )
 
     # -- bounds -------------------------------------------------------------------------
@@ -183,9 +196,11 @@ class _NeuralEstimator(MIEstimator):
         self._reset()
 
         b_train = min(p["batch_size"], len(train))
-        for _ in range(p["steps"]):
+        for step in range(p["steps"]):
             idx = train_t[torch.randperm(len(train), generator=gen)[:b_train]]
             loss = self._loss(critic, xt[idx], yt[idx], gen)
+            if not torch.isfinite(loss):
+                raise self._diverged(f"the training loss is {loss.item()} at step {step + 1}")
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -197,11 +212,25 @@ class _NeuralEstimator(MIEstimator):
                 idx = test_t[torch.randperm(len(test), generator=gen)[:b_test]]
                 values[k] = float(self._bound(critic, xt[idx], yt[idx], gen))
         value = float(values.mean())
+        if not np.isfinite(value) or value < _LOWEST_NATS:
+            raise self._diverged(
+                f"the held-out bound is {value:.3g} nats (below {_LOWEST_NATS:g}, and an MI "
+                "is >= 0)",
+                "; or, if the training loss fell, use fewer steps or more samples",
+            )
         std_error = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
         return value, None, None, std_error
 
     def _reset(self) -> None:
         """Reset per-fit training state (e.g. MINE's moving average)."""
+
+    def _diverged(self, what: str, advice: str = "") -> DivergenceError:
+        """The error for a failed fit, naming the knob to turn."""
+        lr = self.params["lr"]
+        return DivergenceError(
+            f"method {self.name!r} diverged: {what}; lower lr (got {lr:g}, e.g. "
+            f"lr={lr / 10:g}){advice}"
+        )
 
 
 @register
@@ -276,7 +305,8 @@ class MINEEstimator(_NeuralEstimator):
     name = "mine"
 
     def __init__(self, *, ema: float = 0.01, **kwargs: Any) -> None:
-        super().__init__(ema=_open_interval(ema, "ema", include_one=True), **kwargs)
+        super().__init__(**kwargs)
+        self.params["ema"] = _open_interval(ema, "ema", include_one=True)
         self._ema: float | None = None
 
     def _reset(self) -> None:
