@@ -418,8 +418,9 @@ def test_to_frame():
     pd = pytest.importorskip("pandas")
     frame = agglomerative_ib(HAND).to_frame()
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == ["n_clusters", "i_xt", "i_ty", "h_t", "beta"]
+    assert list(frame.columns) == ["n_clusters", "i_xt", "i_ty", "h_t", "beta", "units"]
     assert len(frame) == 4
+    assert set(frame["units"]) == {"bits"}
 
 
 def test_to_frame_without_pandas(monkeypatch):
@@ -431,6 +432,51 @@ def test_to_frame_without_pandas(monkeypatch):
 def test_to_dict():
     d = agglomerative_ib(HAND).to_dict()
     assert set(d) >= {"n_clusters", "i_xt", "i_ty", "h_t", "betas", "merge_costs", "merges"}
+    assert d["units"] == "bits"
+    assert d["n_clusters"] == [4, 3, 2, 1]
+    assert_allclose(d["i_xy"], mutual_information(HAND), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- coarsest lossless
+
+
+def digits_pixel_joint() -> np.ndarray:
+    """Counts of (intensity of pixel 41, digit) over scikit-learn's 1797 digits.
+
+    Its 17 intensities have a few repeated conditionals p(y|x), which is the case where
+    a merge index and a cluster count differ.
+    """
+    datasets = pytest.importorskip("sklearn.datasets")
+    digits = datasets.load_digits()
+    counts = np.zeros((17, 10))
+    np.add.at(counts, (digits.data[:, 41].astype(int), digits.target), 1.0)
+    return counts[counts.sum(axis=1) > 0]
+
+
+def test_coarsest_lossless_is_a_cluster_count_by_hand():
+    # HAND has three distinct conditionals: (1, 0) twice, (0, 1) and (1/2, 1/2)
+    res = agglomerative_ib(HAND)
+    assert res.coarsest_lossless == 3
+    assert_allclose(res.result(3).i_ty, mutual_information(HAND), rtol=1e-12)
+
+
+def test_coarsest_lossless_keeps_all_information_on_digits():
+    counts = digits_pixel_joint()
+    truth = mutual_information(counts, normalize=True)
+    res = agglomerative_ib(counts, normalize=True)
+    k = res.coarsest_lossless
+    distinct = np.unique(np.round(counts / counts.sum(axis=1, keepdims=True), 12), axis=0)
+    assert k == distinct.shape[0] < counts.shape[0]
+    assert_allclose(res.result(k).i_ty, truth, rtol=1e-10)
+    assert_allclose(rows_by_label(res.p_xy, res.partition(k)).sum(), 1.0)
+    assert_allclose(mutual_information(rows_by_label(res.p_xy, res.partition(k))), truth)
+    assert res.result(k - 1).i_ty < truth - 1e-7  # one merge more loses information
+
+
+def test_coarsest_lossless_when_merging_stops_early():
+    res = agglomerative_ib(HAND, n_clusters=4)
+    assert res.coarsest_lossless == 4
+    assert_allclose(res.result(4).i_ty, mutual_information(HAND), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -449,6 +495,7 @@ def test_to_dict():
         (HAND, {"n_clusters": 1.5}, r"n_clusters must be an integer >= 1; got 1.5"),
         (HAND, {"n_clusters": True}, r"n_clusters must be an integer >= 1; got True"),
         (HAND, {"n_clusters": 5}, r"n_clusters must be <= \|X\| = 4 .*; got 5"),
+        (HAND, {"n_clusters": 10**8}, r"n_clusters must be <= \|X\| = 4 .*; got 100000000"),
         (HAND, {"units": "dits"}, r"units must be 'bits' or 'nats'; got 'dits'"),
     ],
 )

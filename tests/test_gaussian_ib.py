@@ -296,8 +296,9 @@ def test_to_frame():
     pytest.importorskip("pandas")
     res = gaussian_ib([[1.0]], [[0.5]], [[1.0]], [1.0, 5.0, 9.0])
     frame = res.to_frame()
-    assert list(frame.columns) == ["beta", "i_xt", "i_ty", "n_active"]
+    assert list(frame.columns) == ["beta", "i_xt", "i_ty", "n_active", "units"]
     assert len(frame) == 3
+    assert set(frame["units"]) == {"bits"}
     assert_allclose(frame["i_ty"].to_numpy(), res.i_ty)
 
 

@@ -350,6 +350,13 @@ def test_init_and_n_clusters_together_are_refused():
         iterative_ib(GROUPED, 5.0, init=one_hot(GROUPS), n_clusters=3)
 
 
+def test_n_clusters_up_to_the_number_of_inputs_is_accepted():
+    # GROUPED has 7 inputs but 3 distinct conditionals: any count up to |X| = 7 is valid
+    for k in (3, 7):
+        res = iterative_ib(GROUPED, 1e3, n_clusters=k, random_state=0)
+        assert_allclose(res.i_ty, mutual_information(GROUPED), rtol=1e-9)
+
+
 def test_n_clusters_bounds_the_clusters():
     p_xy = random_joint(0, n_x=8, n_y=4)
     for k in (1, 2, 3):
@@ -560,6 +567,9 @@ _BAD_SEED = r"random_state must be None, a non-negative int, a numpy SeedSequenc
         ({"n_clusters": 1.5}, r"n_clusters must be an integer >= 1; got 1\.5"),
         ({"n_clusters": "3"}, r"n_clusters must be an integer >= 1; got '3'"),
         ({"n_clusters": True}, r"n_clusters must be an integer >= 1; got True"),
+        ({"n_clusters": 8}, r"n_clusters must be <= \|X\| = 7 \(the number of rows of p_xy\)"),
+        ({"n_clusters": 10**8}, r"n_clusters must be <= \|X\| = 7 .*; got 100000000"),
+        ({"normalize": "no"}, r"normalize must be True or False; got 'no'"),
         ({"alpha": -0.5}, r"alpha must be a finite number >= 0; got -0\.5"),
         ({"alpha": float("nan")}, r"alpha must be a finite number >= 0; got nan"),
         ({"alpha": "1"}, r"alpha must be a real number; got '1'"),

@@ -62,10 +62,7 @@ def check_array(
     Complex input is refused (numpy would silently keep the real part), as are strings,
     objects and booleans mixed with numbers that do not convert.
     """
-    if _is_complex(a):
-        raise InvalidParameterError(
-            f"{name} is complex; pass real numbers (e.g. np.abs(a) or a.real, deliberately)"
-        )
+    check_real(a, name)
     try:
         arr = np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -85,6 +82,19 @@ def check_array(
             f"{name} has {int(bad.sum())} NaN or infinite entries; pass finite numbers"
         )
     return arr
+
+
+def check_real(a: Any, name: str) -> Any:
+    """Return ``a`` unless it is, or holds, complex numbers (arrays, lists, tensors).
+
+    numpy would otherwise keep the real part without a word. :func:`check_array` calls
+    it; call it directly for inputs that keep their own dtype (labels, for example).
+    """
+    if _is_complex(a):
+        raise InvalidParameterError(
+            f"{name} is complex; pass real numbers (e.g. np.abs(a) or a.real, deliberately)"
+        )
+    return a
 
 
 def check_probabilities(

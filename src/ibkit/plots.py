@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError
-from ibkit.ib.agglomerative import AgglomerativeIBResult
-from ibkit.ib.curve import IBCurve
-from ibkit.ib.gaussian import GaussianIBResult
+from ibkit._validation import InvalidParameterError, check_bool
+
+if TYPE_CHECKING:  # the results import this module lazily, from their plot()
+    from ibkit.ib import AgglomerativeIBResult, GaussianIBResult, IBCurve
 
 __all__ = ["plot_agglomerative", "plot_gaussian_ib", "plot_ib_curve", "save_figure"]
 
@@ -98,11 +98,20 @@ def plot_ib_curve(
     TypeError
         If ``curve`` is not an :class:`IBCurve` or ``ax`` is not an Axes.
     ValueError
-        If ``ax`` already shows a plane in other units.
+        If ``ax`` already shows a plane in other units, or a ``show_*`` flag,
+        ``color_by_beta`` or ``legend`` is not a bool (``legend`` may also be a ``loc``).
     ImportError
         If matplotlib is not installed.
     """
-    _require(curve, IBCurve, "plot_ib_curve", "ibkit.ib.ib_curve")
+    _require(curve, "IBCurve", "plot_ib_curve", "ibkit.ib.ib_curve")
+    show_points, show_bounds, show_critical, show_note, color_by_beta = _check_flags(
+        show_points=show_points,
+        show_bounds=show_bounds,
+        show_critical=show_critical,
+        show_note=show_note,
+        color_by_beta=color_by_beta,
+    )
+    legend = _check_legend(legend)
     ax = _prepare_axes(ax, curve.units)
     change = curve.transition_index
     crit = np.asarray(curve.critical_betas, dtype=float)
@@ -220,12 +229,14 @@ def plot_agglomerative(
     -------
     matplotlib.axes.Axes
     """
-    _require(result, AgglomerativeIBResult, "plot_agglomerative", "ibkit.ib.agglomerative_ib")
+    _require(result, "AgglomerativeIBResult", "plot_agglomerative", "ibkit.ib.agglomerative_ib")
+    drop_redundant, annotate = _check_flags(drop_redundant=drop_redundant, annotate=annotate)
+    legend = _check_legend(legend)
     ax = _prepare_axes(ax, result.units)
     x, y, k = result.i_xt, result.i_ty, result.n_clusters
     if drop_redundant:
-        start = result.coarsest_lossless
-        x, y, k = x[start:], y[start:], k[start:]
+        kept = k <= result.coarsest_lossless
+        x, y, k = x[kept], y[kept], k[kept]
     (line,) = ax.plot(
         x,
         y,
@@ -296,7 +307,9 @@ def plot_gaussian_ib(
     -------
     matplotlib.axes.Axes
     """
-    _require(result, GaussianIBResult, "plot_gaussian_ib", "ibkit.ib.gaussian_ib")
+    _require(result, "GaussianIBResult", "plot_gaussian_ib", "ibkit.ib.gaussian_ib")
+    show_bounds, show_critical = _check_flags(show_bounds=show_bounds, show_critical=show_critical)
+    legend = _check_legend(legend)
     ax = _prepare_axes(ax, result.units)
     order = np.argsort(result.betas, kind="stable")
     lo, hi = float(result.betas.min()), float(result.betas.max())
@@ -367,11 +380,30 @@ def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
     return plt.subplots(*args, layout="constrained", **kwargs)
 
 
-def _require(obj: Any, cls: type, func: str, source: str) -> None:
-    if not isinstance(obj, cls):
+def _require(obj: Any, cls_name: str, func: str, source: str) -> None:
+    """Refuse ``obj`` unless it is an instance of ``ibkit.ib.<cls_name>`` (imported now)."""
+    from ibkit import ib
+
+    if not isinstance(obj, getattr(ib, cls_name)):
         raise TypeError(
-            f"{func} expects an {cls.__name__} (the result of {source}); got {type(obj).__name__}"
+            f"{func} expects an {cls_name} (the result of {source}); got {type(obj).__name__}"
         )
+
+
+def _check_flags(**flags: Any) -> tuple[bool, ...]:
+    """Each keyword checked as a bool (``"no"`` is not False), in the order given."""
+    return tuple(check_bool(value, name) for name, value in flags.items())
+
+
+def _check_legend(legend: Any) -> bool | str:
+    """``legend`` as True, False or a matplotlib ``loc`` string."""
+    if isinstance(legend, str):
+        return legend
+    if not isinstance(legend, bool | np.bool_):
+        raise InvalidParameterError(
+            f"legend must be True, False or a matplotlib loc such as 'best'; got {legend!r}"
+        )
+    return bool(legend)
 
 
 def _prepare_axes(ax: Any, units: str) -> Any:
@@ -457,7 +489,7 @@ def _finish(ax: Any, x_max: float, y_max: float, legend: bool | str) -> None:
     setattr(ax, _EXTENT_ATTR, (x_max, y_max))
     ax.set_xlim(0.0, x_max * _X_PAD if x_max > 0 else 1.0)
     ax.set_ylim(0.0, y_max * _Y_PAD if y_max > 0 else 1.0)
-    if legend is False or legend is None:
+    if legend is False:
         return
     handles, labels = ax.get_legend_handles_labels()
     bound = [i for i, h in enumerate(handles) if h.get_gid() == _GID_DIAGONAL]

@@ -13,6 +13,7 @@ import numpy as np
 
 from ibkit._validation import (
     InvalidParameterError,
+    check_bool,
     check_int,
     check_positive,
     check_probabilities,
@@ -128,6 +129,7 @@ class GroundTruthTask:
 
 def _check_rho(rho: Any, dim: Any, sparse: bool) -> tuple[int, tuple[float, ...]]:
     dim = check_int(dim, "dim", minimum=1)
+    sparse = check_bool(sparse, "sparse")
     if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not abs(rho) < 1:
         raise InvalidParameterError(f"rho must be a real number with |rho| < 1; got {rho!r}")
     n_corr = max(1, dim // 5) if sparse else dim

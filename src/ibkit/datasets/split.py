@@ -28,7 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError, check_random_state, optional_module
+from ibkit._validation import (
+    InvalidParameterError,
+    check_bool,
+    check_random_state,
+    check_real,
+    optional_module,
+)
 
 __all__ = ["Split", "train_test_split"]
 
@@ -90,7 +96,7 @@ def train_test_split(
     Parameters
     ----------
     x : array_like, shape (n, ...)
-        The inputs, one sample per row (any dtype and trailing shape).
+        The inputs, one sample per row (any real dtype and trailing shape).
     y : array_like, shape (n,)
         The targets; with ``stratify=True`` their distinct values are the classes.
     train_size : float
@@ -110,9 +116,10 @@ def train_test_split(
     Raises
     ------
     ValueError
-        If ``train_size`` is not a number in (0, 1) or leaves a part empty, ``x`` and
-        ``y`` disagree in length, ``y`` is not 1-D, or (with ``stratify=True``) a class
-        has fewer than 2 rows or a part is smaller than the number of classes.
+        If ``train_size`` is not a number in (0, 1) or leaves a part empty, ``x`` or
+        ``y`` is complex, they disagree in length, ``y`` is not 1-D, ``stratify`` is not
+        a bool, or (with ``stratify=True``) a class has fewer than 2 rows or a part is
+        smaller than the number of classes.
     ImportError
         If scikit-learn is not installed.
 
@@ -132,8 +139,9 @@ def train_test_split(
         raise InvalidParameterError(
             f"train_size must be a fraction strictly between 0 and 1; got {train_size!r}"
         )
-    x = np.asarray(x)
-    y = np.asarray(y)
+    stratify = check_bool(stratify, "stratify")
+    x = np.asarray(check_real(x, "x"))
+    y = np.asarray(check_real(y, "y"))
     if y.ndim != 1:
         raise InvalidParameterError(f"y must be 1-D, one target per row of x; got shape {y.shape}")
     n = y.shape[0]

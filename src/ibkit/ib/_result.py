@@ -9,21 +9,68 @@ the same way:
 - the generalised objective L = H(T) − α·H(T|X) − β·I(T;Y) of Strouse & Schwab (2017),
   which is the IB Lagrangian I(X;T) − β·I(T;Y) at α = 1 and the deterministic IB
   objective H(T) − β·I(T;Y) at α = 0.
+
+The results that trace a whole curve (:class:`~ibkit.ib.IBCurve`,
+:class:`~ibkit.ib.AgglomerativeIBResult`, :class:`~ibkit.ib.GaussianIBResult`) share one
+contract, :class:`CurveResult`: ``i_xy``, ``units``, ``to_frame()``, ``to_dict()`` and
+``plot()``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import xlogy
 
-from ibkit._validation import from_nats
+from ibkit._validation import from_nats, pandas_module
 from ibkit.measures import entropy_nats, mutual_information_nats
+
+__all__ = ["CurveResult", "IBResult", "evaluate_encoder"]
 
 #: Clusters with p(t) at or below this are dropped from reported solutions.
 NEGLIGIBLE_MASS = 1e-15
+
+
+class CurveResult:
+    """The contract shared by every result that traces an information curve.
+
+    Subclasses are frozen dataclasses with the fields ``i_xy`` (I(X;Y) of the problem,
+    the ceiling of the curve's I(T;Y)) and ``units``, and name their table columns in
+    ``_COLUMNS`` (column -> attribute, one value per curve point) and their figure in
+    ``_PLOT`` (a function of :mod:`ibkit.plots`).
+    """
+
+    i_xy: float
+    units: str
+    _COLUMNS: ClassVar[dict[str, str]]
+    _PLOT: ClassVar[str]
+
+    def to_frame(self) -> Any:
+        """A tidy :class:`pandas.DataFrame`, one row per point, with a ``units`` column."""
+        pd = pandas_module(f"{type(self).__name__}.to_frame")
+        columns = {column: getattr(self, name) for column, name in self._COLUMNS.items()}
+        return pd.DataFrame({**columns, "units": self.units})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public fields as plain Python values (arrays become nested lists)."""
+        return {
+            f.name: _plain(getattr(self, f.name))
+            for f in fields(self)
+            if not f.name.startswith("_")
+        }
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the curve in the information plane (see :mod:`ibkit.plots`); returns the Axes."""
+        from ibkit import plots
+
+        return getattr(plots, self._PLOT)(self, ax=ax, **kwargs)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy array or scalar as the matching Python list or number."""
+    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
 
 
 @dataclass(frozen=True, eq=False)

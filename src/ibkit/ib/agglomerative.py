@@ -48,22 +48,20 @@ Neural Information Processing Systems 12 (NIPS 1999), pp. 617–623.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ibkit._validation import (
     InvalidParameterError,
-    check_int,
     check_positive,
     check_probabilities,
     check_units,
     from_nats,
-    pandas_module,
 )
-from ibkit.ib._result import IBResult, evaluate_encoder
-from ibkit.ib.iterative import reduce_problem
+from ibkit.ib._result import CurveResult, IBResult, evaluate_encoder
+from ibkit.ib.iterative import check_n_clusters, reduce_problem
 from ibkit.measures import entropy_nats, mutual_information_nats
 
 __all__ = ["AgglomerativeIBResult", "agglomerative_ib"]
@@ -78,11 +76,13 @@ _BLOCK_ELEMENTS = 1 << 21
 
 
 @dataclass(frozen=True, eq=False)
-class AgglomerativeIBResult:
+class AgglomerativeIBResult(CurveResult):
     r"""The merge sequence and information curve of agglomerative IB.
 
     Point ``i`` of every curve array belongs to the partition with
-    ``n_clusters[i] = |X| − i`` clusters, that is after the first ``i`` merges.
+    ``n_clusters[i] = |X| − i`` clusters, that is after the first ``i`` merges. Shares
+    ``to_frame()`` (one row per point), ``to_dict()`` and ``plot()`` with the other curve
+    results (:class:`~ibkit.ib.CurveResult`).
 
     Attributes
     ----------
@@ -109,6 +109,8 @@ class AgglomerativeIBResult:
         The two cluster ids merged at each step, smaller id first, in the convention of
         :func:`scipy.cluster.hierarchy.linkage`: ids 0..|X|−1 are the singletons {x},
         and merge ``s`` creates the cluster with id |X| + s.
+    i_xy : float
+        I(X;Y) in ``units``, the I(T;Y) of the finest partition T = X.
     units : str
         ``"bits"`` or ``"nats"``.
     p_xy : ndarray, shape (|X|, |Y|)
@@ -122,8 +124,18 @@ class AgglomerativeIBResult:
     betas: np.ndarray
     merge_costs: np.ndarray
     merges: np.ndarray
+    i_xy: float
     units: str
     p_xy: np.ndarray = field(repr=False)
+
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "n_clusters": "n_clusters",
+        "i_xt": "i_xt",
+        "i_ty": "i_ty",
+        "h_t": "h_t",
+        "beta": "betas",
+    }
+    _PLOT: ClassVar[str] = "plot_agglomerative"
 
     @property
     def n_inputs(self) -> int:
@@ -132,14 +144,17 @@ class AgglomerativeIBResult:
 
     @property
     def coarsest_lossless(self) -> int:
-        """Index of the coarsest partition that still keeps I(T;Y) = I(X;Y).
+        """Number of clusters of the coarsest partition that keeps I(T;Y) = I(X;Y).
 
-        Finer partitions differ from it only by the free merges of inputs with equal
-        p(y|x) (or of zero mass), so figures and tables usually start here.
+        A cluster count, as :meth:`partition` and :meth:`result` take it:
+        ``result(coarsest_lossless).i_ty`` is I(X;Y) (to round-off, 1e-12 relative) and
+        any coarser partition loses relevant information. It is the number of distinct
+        conditionals p(y|x) (or ``n_clusters[-1]`` when merging stopped before), since
+        finer partitions differ from it only by the free merges of inputs with equal
+        p(y|x) or of zero mass; figures and tables usually start here.
         """
-        y = self.i_ty
-        lossless = np.abs(y - y[0]) <= 1e-12 * max(abs(y[0]), 1.0)
-        return len(y) - 1 if lossless.all() else int(np.argmin(lossless)) - 1
+        lossless = np.abs(self.i_ty - self.i_xy) <= 1e-12 * max(self.i_xy, 1.0)
+        return int(self.n_clusters[lossless][-1])
 
     def _point(self, k: Any) -> int:
         """Validate a number of clusters and return the index of its curve point."""
@@ -219,26 +234,6 @@ class AgglomerativeIBResult:
             units=self.units,
             n_iter=i,
             converged=True,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
-
-    def to_frame(self) -> Any:
-        """The curve as a :class:`pandas.DataFrame`, one row per number of clusters.
-
-        Columns are ``n_clusters``, ``i_xt``, ``i_ty``, ``h_t`` and ``beta``. Needs pandas.
-        """
-        pd = pandas_module("AgglomerativeIBResult.to_frame")
-        return pd.DataFrame(
-            {
-                "n_clusters": self.n_clusters,
-                "i_xt": self.i_xt,
-                "i_ty": self.i_ty,
-                "h_t": self.h_t,
-                "beta": self.betas,
-            }
         )
 
 
@@ -330,12 +325,7 @@ def agglomerative_ib(
     """
     units = check_units(units)
     joint = check_probabilities(p_xy, "p_xy", ndim=2, normalize=normalize)
-    n = joint.shape[0]
-    target = 1 if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=1)
-    if target > n:
-        raise InvalidParameterError(
-            f"n_clusters must be <= |X| = {n} (the number of rows of p_xy); got {n_clusters!r}"
-        )
+    target = 1 if n_clusters is None else check_n_clusters(n_clusters, "n_clusters", joint.shape[0])
     return _agglomerate(joint, target, units)
 
 
@@ -502,6 +492,7 @@ def _agglomerate(joint: np.ndarray, target: int, units: str) -> AgglomerativeIBR
         betas=betas,
         merge_costs=from_nats(costs, units),
         merges=merges,
+        i_xy=float(from_nats(i_xy, units)),
         units=units,
         p_xy=joint,
     )

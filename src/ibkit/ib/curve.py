@@ -26,7 +26,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,17 +34,18 @@ from ibkit._validation import (
     ConvergenceWarning,
     InvalidParameterError,
     check_array,
+    check_callback,
     check_int,
     check_positive,
     check_random_state,
     check_units,
     from_nats,
-    pandas_module,
 )
-from ibkit.ib._result import IBResult, evaluate_encoder
+from ibkit.ib._result import CurveResult, IBResult, evaluate_encoder
 from ibkit.ib.iterative import (
     ReducedProblem,
     check_alpha,
+    check_n_clusters,
     decoder,
     iterate,
     prepare_joint,
@@ -90,12 +91,14 @@ def upper_concave_envelope(i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
-class IBCurve:
+class IBCurve(CurveResult):
     """The IB curve of a joint distribution.
 
     Per-β arrays (ascending β) describe the Lagrangian solution kept at each β; the
     ``envelope_*`` arrays are the vertices of the frontier, the upper concave envelope of
-    every solution found (see the module docstring). Values are in ``units``.
+    every solution found (see the module docstring). Values are in ``units``. Shares
+    ``to_frame()`` (one row per β), ``to_dict()`` and ``plot()`` with the other curve
+    results (:class:`~ibkit.ib.CurveResult`).
 
     Attributes
     ----------
@@ -146,6 +149,17 @@ class IBCurve:
     _problem: ReducedProblem = field(repr=False)
     _encoders: tuple[np.ndarray, ...] = field(repr=False)
 
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "beta": "betas",
+        "i_xt": "i_xt",
+        "i_ty": "i_ty",
+        "h_t": "h_t",
+        "objective": "objective",
+        "n_clusters": "n_clusters",
+        "converged": "converged",
+    }
+    _PLOT: ClassVar[str] = "plot_ib_curve"
+
     def solution(self, index: int) -> IBResult:
         """The full :class:`IBResult` (encoder over the original X) at ``betas[index]``."""
         n = len(self.betas)
@@ -179,38 +193,6 @@ class IBCurve:
         """The frontier's I(T;Y) at given I(X;T) (linear between vertices, flat after)."""
         x = check_array(i_xt, "i_xt", ndim=(0, 1))
         return np.interp(x, self.envelope_i_xt, self.envelope_i_ty)
-
-    def to_frame(self) -> Any:
-        """A tidy pandas DataFrame, one row per β."""
-        pd = pandas_module("IBCurve.to_frame")
-        return pd.DataFrame(
-            {
-                "beta": self.betas,
-                "i_xt": self.i_xt,
-                "i_ty": self.i_ty,
-                "h_t": self.h_t,
-                "objective": self.objective,
-                "n_clusters": self.n_clusters,
-                "converged": self.converged,
-                "units": self.units,
-            }
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The curve's public fields as plain Python lists and numbers."""
-        out: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            if name.startswith("_"):
-                continue
-            value = getattr(self, name)
-            out[name] = value.tolist() if isinstance(value, np.ndarray) else value
-        return out
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the curve (see :func:`ibkit.plots.plot_ib_curve`); returns the Axes."""
-        from ibkit.plots import plot_ib_curve
-
-        return plot_ib_curve(self, ax=ax, **kwargs)
 
 
 @dataclass
@@ -418,7 +400,7 @@ def ib_curve(
         sufficient statistic (:func:`ibkit.ib.agglomerative_ib` gives the hard,
         bottom-up alternative).
     max_clusters : int, optional
-        Cap on |T| (default: the number of distinct conditionals p(y|x)).
+        Cap on |T|, in [1, |X|] (default: the number of distinct conditionals p(y|x)).
     beta_max, resolution : float
         Largest β and relative resolution of the automatic grid.
     max_iter, tol : int or None, float
@@ -471,13 +453,12 @@ def ib_curve(
         grid = np.sort(np.atleast_1d(check_array(betas, "betas", ndim=(0, 1))))
         if (grid <= 0).any():
             raise InvalidParameterError(f"betas must all be > 0; got min {grid.min():g}")
-    if progress is not None and not callable(progress):
-        raise InvalidParameterError(
-            f"progress must be a callable(done, total) or None; got {progress!r}"
-        )
+    progress = check_callback(progress, "progress")
+    if max_clusters is not None:
+        max_clusters = check_n_clusters(max_clusters, "max_clusters", p_xy.shape[0])
     rng = check_random_state(random_state)
     problem = reduce_problem(p_xy)
-    cap = problem.n_inputs if max_clusters is None else check_int(max_clusters, "max_clusters")
+    cap = problem.n_inputs if max_clusters is None else max_clusters
     if max_iter is None:  # iterations are cheap on small problems, dear on large ones
         max_iter = 1000 if problem.n_inputs <= 100 else 100
     solver = _Annealer(problem, alpha, max_iter, tol, cap, rng)

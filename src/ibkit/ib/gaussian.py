@@ -42,8 +42,8 @@ Gaussian Variables", *Journal of Machine Learning Research* 6:165–188, 2005.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg as sla
@@ -54,8 +54,8 @@ from ibkit._validation import (
     check_positive,
     check_units,
     from_nats,
-    pandas_module,
 )
+from ibkit.ib._result import CurveResult
 
 __all__ = ["GaussianIBResult", "gaussian_ib", "gaussian_ib_from_samples"]
 
@@ -66,8 +66,11 @@ _SYM_RTOL = 1e-8
 
 
 @dataclass(frozen=True, eq=False)
-class GaussianIBResult:
+class GaussianIBResult(CurveResult):
     r"""The Gaussian IB curve at a grid of trade-off parameters β.
+
+    Shares ``to_frame()`` (one row per β), ``to_dict()`` and ``plot()`` with the other
+    curve results (:class:`~ibkit.ib.CurveResult`).
 
     Attributes
     ----------
@@ -104,6 +107,14 @@ class GaussianIBResult:
     i_xy: float
     units: str
 
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "beta": "betas",
+        "i_xt": "i_xt",
+        "i_ty": "i_ty",
+        "n_active": "n_active",
+    }
+    _PLOT: ClassVar[str] = "plot_gaussian_ib"
+
     def projection(self, beta: float) -> np.ndarray:
         r"""The optimal projection :math:`A` of :math:`T = AX + \xi`, :math:`\xi\sim N(0,I)`.
 
@@ -133,20 +144,6 @@ class GaussianIBResult:
             raise InvalidParameterError(f"betas must all be > 0; got min {grid.min():g}")
         i_xt, i_ty, _ = _curve_nats(1.0 - self.eigenvalues, grid)
         return from_nats(i_xt, self.units), from_nats(i_ty, self.units)
-
-    def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
-
-    def to_frame(self) -> Any:
-        """The curve as a :class:`pandas.DataFrame`, one row per β.
-
-        Columns are ``beta``, ``i_xt``, ``i_ty`` and ``n_active``. Needs pandas.
-        """
-        pd = pandas_module("GaussianIBResult.to_frame")
-        return pd.DataFrame(
-            {"beta": self.betas, "i_xt": self.i_xt, "i_ty": self.i_ty, "n_active": self.n_active}
-        )
 
 
 def gaussian_ib(

@@ -279,6 +279,21 @@ def prepare_joint(p_xy: Any, normalize: bool) -> np.ndarray:
     return check_probabilities(p_xy, "p_xy", ndim=2, normalize=normalize)
 
 
+def check_n_clusters(value: Any, name: str, n_x: int) -> int:
+    """A cluster count in [1, |X|]: a partition of |X| inputs never has more parts.
+
+    Checked before anything is allocated, so a huge count fails at once instead of
+    building an |X|-by-``value`` encoder.
+    """
+    count = check_int(value, name)
+    if count > n_x:
+        raise InvalidParameterError(
+            f"{name} must be <= |X| = {n_x} (the number of rows of p_xy); got {value!r}; "
+            f"pass at most {n_x}, or None for the default"
+        )
+    return count
+
+
 def check_alpha(alpha: Any) -> float:
     """α in [0, 1] for the generalised IB objective (0 = DIB, 1 = IB).
 
@@ -357,10 +372,10 @@ def iterative_ib(
     beta : float
         Trade-off β > 0; values up to 1e10 are safe (no overflow, no NaN).
     n_clusters : int, optional
-        Number of clusters of the random start (the most |T| can reach). Defaults to
-        the number of distinct conditionals p(y|x), the size of the minimal sufficient
-        statistic of X about Y. A random start can still end in a local optimum with
-        fewer clusters; :func:`ibkit.ib.ib_curve` avoids that by annealing.
+        Number of clusters of the random start (the most |T| can reach), in [1, |X|].
+        Defaults to the number of distinct conditionals p(y|x), the size of the minimal
+        sufficient statistic of X about Y. A random start can still end in a local
+        optimum with fewer clusters; :func:`ibkit.ib.ib_curve` avoids that by annealing.
     alpha : float
         Generalisation parameter α in [0, 1] (1 = IB, 0 = DIB).
     init : array_like, shape (|X|, k), optional
@@ -398,13 +413,15 @@ def iterative_ib(
     max_iter = check_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
     rng = check_random_state(random_state)
+    if init is not None and n_clusters is not None:
+        raise InvalidParameterError("pass either init or n_clusters, not both (init fixes |T|)")
+    if n_clusters is not None:
+        n_clusters = check_n_clusters(n_clusters, "n_clusters", p_xy.shape[0])
     problem = reduce_problem(p_xy)
     if init is None:
-        k = problem.n_inputs if n_clusters is None else check_int(n_clusters, "n_clusters")
+        k = problem.n_inputs if n_clusters is None else n_clusters
         q0 = initial_encoder(problem, k, alpha, rng)
     else:
-        if n_clusters is not None:
-            raise InvalidParameterError("pass either init or n_clusters, not both (init fixes |T|)")
         q0 = problem.pool(check_encoder(init, p_xy.shape[0]))
     q, n_iter, converged = iterate(problem, q0, beta, alpha, max_iter, tol)
     if not converged:
