@@ -8,8 +8,12 @@ figures, and the tables the command writes read back with pandas.
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +25,9 @@ pytest.importorskip("typer")
 from typer.testing import CliRunner  # noqa: E402
 
 from ibkit._io import read_joint  # noqa: E402
+from ibkit._validation import InvalidParameterError  # noqa: E402
 from ibkit.cli import app  # noqa: E402
+from ibkit.estimators import available_methods  # noqa: E402
 
 #: A noisy joint of counts (Y not a function of X).
 COUNTS = np.array([[30.0, 5.0], [5.0, 30.0], [15.0, 15.0]])
@@ -88,13 +94,14 @@ def test_curve_writes_figures_and_table(tmp_path):
     mi, hy = mi_and_hy(COUNTS)
     assert summary["i_xy"] == pytest.approx(mi, rel=1e-9)
     assert summary["h_y"] == pytest.approx(hy, rel=1e-9)
-    assert summary["units"] == "bits" and summary["n_unconverged"] >= 0
+    assert summary["units"] == "bits"
     assert len(summary["critical_betas"]) >= 1 and all(b > 1 for b in summary["critical_betas"])
     assert (out / "ib_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "ib_curve.pdf").read_bytes()[:5] == b"%PDF-"
     assert summary["files"] == [str(out / f"ib_curve.{e}") for e in ("png", "pdf", "csv")]
     table = pd.read_csv(out / "ib_curve.csv")
     assert len(table) == summary["n_solutions"]
+    assert summary["n_unconverged"] == (~table["converged"]).sum()
     assert (table["i_ty"] <= mi + 1e-9).all() and (table["i_ty"] <= table["i_xt"] + 1e-9).all()
 
 
@@ -106,6 +113,55 @@ def test_curve_of_paired_labels_is_the_empirical_joint(tmp_path):
     mi_bits, _ = mi_and_hy(np.array([[3.0, 1.0], [0.0, 2.0], [2.0, 0.0]]))
     assert summary["units"] == "nats"
     assert summary["i_xy"] == pytest.approx(mi_bits * np.log(2), rel=1e-9)
+
+
+def write_pairs(path, pairs) -> None:
+    """A pairs file: a header ``x,y``, then one (x label, y label) sample per row."""
+    pd.DataFrame(pairs, columns=["x", "y"]).to_csv(path, index=False)
+
+
+#: Numeric (x label, y label) pairs and their counts, tallied by hand.
+PAIR_COUNTS = {(0, 0): 6, (0, 1): 2, (1, 1): 5, (2, 0): 3, (2, 1): 4}
+PAIRS_JOINT = np.array([[6.0, 2.0], [0.0, 5.0], [3.0, 4.0]])
+
+
+def test_curve_refuses_numeric_pairs_without_labels(tmp_path):
+    path = tmp_path / "pairs.csv"
+    write_pairs(path, [pair for pair, n in PAIR_COUNTS.items() for _ in range(n)])
+    refused = invoke("curve", path, "--out", tmp_path / "o")
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1
+    assert f"{path}: looks like (x label, y label) pairs" in refused.stderr
+    assert "20 rows but only 5 distinct" in refused.stderr and "--labels" in refused.stderr
+    assert "--table" in refused.stderr
+    counted = run_json("curve", path, "--labels", "--out", tmp_path / "o")
+    assert counted["i_xy"] == pytest.approx(mi_and_hy(PAIRS_JOINT)[0], rel=1e-9)
+    forced = run_json("curve", path, "--table", "--out", tmp_path / "o")  # a 20 x 2 table
+    rows = np.array([pair for pair, n in PAIR_COUNTS.items() for _ in range(n)], float)
+    assert forced["i_xy"] == pytest.approx(mi_and_hy(rows)[0], rel=1e-9)
+
+
+def test_two_column_joint_tables_are_still_tables(tmp_path):
+    from ibkit.datasets import tishby_12bit
+
+    p_xy = tishby_12bit().p_xy  # 4096 x 2 probabilities: many equal rows, not whole numbers
+    path = tmp_path / "joint.csv"
+    np.savetxt(path, p_xy, delimiter=",", header="y0,y1", comments="")
+    np.testing.assert_allclose(read_joint(path), p_xy, rtol=1e-15)
+    counts = tmp_path / "counts.csv"  # whole numbers, but rows that do not repeat
+    np.savetxt(counts, COUNTS, delimiter=",", fmt="%d")
+    np.testing.assert_array_equal(read_joint(counts), COUNTS)
+
+
+@pytest.mark.parametrize("folder", ["m[/out]", "a[red]b", "[bold]x[/bold]"])
+def test_paths_with_brackets_are_printed_as_they_are(tmp_path, folder):
+    path = tmp_path / "t.csv"
+    np.savetxt(path, COUNTS, delimiter=",")
+    out = tmp_path / folder
+    result = invoke("curve", path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert str(out / "ib_curve.png") in result.stdout
+    assert (out / "ib_curve.csv").exists()
 
 
 def test_curve_prints_a_summary_table(tmp_path):
@@ -139,6 +195,40 @@ def test_estimate_passes_parameters_and_reads_text_labels(samples_csv):
     assert result["params"]["k"] == 5 and result["units"] == "nats"
     # Y is the sign of X: I(X;Y) = H(Y) = log 2 nats for a balanced sign
     assert result["value"] == pytest.approx(np.log(2), abs=0.1)
+
+
+def test_estimate_refuses_a_numeric_column_with_one_typo(tmp_path):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(824)
+    b = 0.89 * a + np.sqrt(1 - 0.89**2) * rng.standard_normal(824)
+    cells = [f"{v:.6f}" for v in b]
+    cells[101] = "0.1O3"  # the letter O for a zero: line 103 of the file
+    path = tmp_path / "typo.csv"
+    path.write_text("a,b\n" + "".join(f"{u:.6f},{v}\n" for u, v in zip(a, cells, strict=True)))
+    result = invoke("estimate", path, "--x", "a", "--y", "b", "--method", "gaussian")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"ibkit estimate: error: {path}: column 'b', line 103: '0.1O3' is not a number, "
+        "though 823 of the 824 values are; correct it, or read the column as class labels "
+        "(y_labels=True, --y-labels)\n"
+    )
+    cells[101] = "0.103"
+    path.write_text("a,b\n" + "".join(f"{u:.6f},{v}\n" for u, v in zip(a, cells, strict=True)))
+    fixed = run_json("estimate", path, "--x", "a", "--y", "b", "--method", "gaussian")
+    assert fixed["value"] == pytest.approx(-0.5 * np.log2(1 - 0.89**2), abs=0.08)
+
+
+def test_estimate_y_labels_reads_mostly_numeric_labels_as_classes(tmp_path):
+    # Y is a class; one class is named by text, the others by numbers
+    y = np.repeat(["1", "2", "none"], [10, 6, 4])
+    x = np.repeat([0.0, 1.0, 2.0], [10, 6, 4])
+    path = tmp_path / "classes.csv"
+    pd.DataFrame({"x": x, "y": y}).to_csv(path, index=False)
+    refused = invoke("estimate", path, "--x", "x", "--y", "y", "--method", "plugin")
+    assert refused.exit_code == 2 and "line 18: 'none' is not a number" in refused.stderr
+    result = run_json("estimate", path, "--x", "x", "--y", "y", "--method", "plugin", "--y-labels")
+    p = np.array([10, 6, 4]) / 20  # X determines Y: I(X;Y) = H(Y)
+    assert result["value"] == pytest.approx(-np.sum(p * np.log2(p)), rel=1e-9)
 
 
 def test_quiet_prints_nothing(samples_csv):
@@ -247,13 +337,21 @@ def test_sweep_writes_the_table_and_resumes(tmp_path):
     assert (tmp_path / "o2" / "s.csv").read_bytes() != before
 
 
+def failing_job(*, random_state, value):
+    """A job named by import path in a config; it fails when it runs for value 1."""
+    if value == 1:
+        raise InvalidParameterError(f"value {value} is refused when the job runs")
+    return [{"twice": 2 * value}]
+
+
 def test_sweep_reports_failed_jobs_with_status_1(tmp_path):
-    config = write_config(tmp_path, 'rho = [0.5, 1.5]\nmethod = ["gaussian"]')
+    config = tmp_path / "fail.toml"
+    config.write_text(f'job = "{__name__}:failing_job"\n[grid]\nvalue = [0, 1, 2]\n')
     result = invoke("sweep", config, "--out", tmp_path, "--json")
     assert result.exit_code == 1
     summary = json.loads(result.stdout)
     assert summary["failed"] == 1 and summary["errors"][0]["job_index"] == 1
-    assert "rho" in summary["errors"][0]["error"]
+    assert "value 1 is refused when the job runs" in summary["errors"][0]["error"]
 
 
 def interrupting_job(*, random_state, value):
@@ -286,6 +384,18 @@ def bad_inputs(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not a zip archive")
     with open(tmp_path / "single.npz", "wb") as handle:  # np.save: one array, no archive
         np.save(handle, COUNTS)
+    (tmp_path / "xbad.csv").write_text("a,b\n1,2\nabc,3\n")
+    (tmp_path / "ybad.csv").write_text("a,b\n1,2\n3,4\n5,x\n")
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with zipfile.ZipFile(tmp_path / "text.npz", "w") as archive:
+        archive.writestr("a.txt", "not an array")
+    np.savez(tmp_path / "complex.npz", p_xy=COUNTS + 1j)
+    np.savez(tmp_path / "cx.npz", x=np.arange(3.0) * 1j, y=np.arange(3.0))
+    np.savez_compressed(tmp_path / "corrupt.npz", x=np.arange(5000.0))
+    data = bytearray((tmp_path / "corrupt.npz").read_bytes())
+    data[200:400] = bytes(b ^ 0x5A for b in data[200:400])  # inside the deflated stream
+    (tmp_path / "corrupt.npz").write_bytes(bytes(data))
     (tmp_path / "bad.toml").write_text('job = "estimate"\n[grid]\nrho = 0.5\n')
     (tmp_path / "nojob.toml").write_text('job = "nope"\n[grid]\nrho = [0.5]\n')
     return tmp_path
@@ -300,13 +410,29 @@ def bad_inputs(tmp_path):
         (["curve", "{d}/three.csv", "--labels"], "expected two columns (x label, y label)"),
         (["curve", "{d}/single.npz"], "not a readable .npz archive of arrays (it holds a single"),
         (["estimate", "{d}/broken.npz", "--x", "a", "--y", "b"], "not a readable .npz archive"),
+        (["curve", "{d}/folder.csv"], "ibkit curve: error: {d}/folder.csv: is a directory"),
+        (["curve", "{d}/empty.npz"], "{d}/empty.npz: not a readable .npz archive of arrays"),
+        (["curve", "{d}/corrupt.npz"], "{d}/corrupt.npz: not a readable .npz archive"),
+        (["curve", "{d}/text.npz"], "{d}/text.npz: holds 'a.txt', which is not a .npy array"),
+        (["curve", "{d}/complex.npz"], "{d}/complex.npz: array 'p_xy' is complex"),
+        (["estimate", "{d}/cx.npz", "--x", "x", "--y", "y"], "{d}/cx.npz: array 'x' is complex"),
+        (["estimate", "{d}/folder.csv", "--x", "a", "--y", "b"], "{d}/folder.csv: is a directory"),
+        (["estimate", "{d}/text.npz", "--x", "a", "--y", "b"], "{d}/text.npz: holds 'a.txt'"),
+        (["estimate", "{d}/xbad.csv", "--x", "a", "--y", "b"],
+         "{d}/xbad.csv: column 'a', line 3: 'abc' is not a number"),
+        (["estimate", "{d}/ybad.csv", "--x", "a", "--y", "b"],
+         "{d}/ybad.csv: column 'b', line 4: 'x' is not a number, though 2 of the 3 values are"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "a,b", "--y-labels"],
+         "{d}/ok.csv: y_labels (--y-labels) reads one 1-D y column"),
+        (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--param", "k=0"],
+         "k must be an integer >= 1; got 0"),
         (["curve", "{d}/ok.csv", "--units", "dits"], "units must be 'bits' or 'nats'"),
         (["curve", "{d}/ok.csv", "--alpha", "x"], "Invalid value for '--alpha'"),
         (["curve"], "ibkit curve: error: Missing argument 'file'"),
         (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--method", "magic"],
          "unknown method 'magic'; choose one of: binning"),
         (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--param", "kk=3"],
-         "method 'ksg' takes the parameters k,"),
+         "method 'ksg' has no parameter 'kk'; it accepts: algorithm, jitter, k"),
         (["estimate", "{d}/ok.csv", "--x", "a", "--y", "b", "--param", "k"],
          "--param expects NAME=VALUE"),
         (["estimate", "{d}/ok.csv", "--x", "a", "--y", "zz"], "no column 'zz'; columns are: a, b"),
@@ -323,7 +449,7 @@ def bad_inputs(tmp_path):
         (["vib-sweep", "--data", "mnist"], "--data knows only 'digits'; got 'mnist'"),
         (["vib-sweep", "--data", "digits", "--table", "{d}/ok.csv"],
          "give one of --data, --mnist and --table; got --data and --table"),
-        (["vib-sweep", "--betas", "1,-1"], "betas must be >= 0"),
+        (["vib-sweep", "--betas", "1,-1"], "betas[1] must be a finite number >= 0; got -1"),
         (["vib-sweep", "--betas", "1,x"], "--betas expects comma-separated floats"),
         (["vib-sweep", "--mnist", "{d}/img", "{d}/lab"], "{d}/img"),
         (["vib-sweep", "--table", "{d}/three.csv"], "no column 'y'"),
@@ -337,6 +463,78 @@ def test_user_errors_give_one_line_and_status_2(bad_inputs, args, expected):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("ibkit") and ": error: " in lines[0]
     assert expected.format(d=bad_inputs) in lines[0]
+
+
+@pytest.mark.parametrize("method", sorted(available_methods()))
+def test_estimate_refuses_an_unknown_parameter_for_every_method(bad_inputs, method):
+    result = invoke("estimate", bad_inputs / "ok.csv", "--x", "a", "--y", "b",
+                    "--method", method, "--param", "bogus=1")  # fmt: skip
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("ibkit estimate: error: ") and "bogus" in result.stderr
+
+
+def make_hostile_pickle(path: Path, marker: Path) -> None:
+    """A pickle that, if loaded unsafely, would create the folder ``marker`` (code run)."""
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    path.write_bytes(pickle.dumps(Payload(), protocol=2))
+
+
+def make_truncated_checkpoint(path: Path) -> None:
+    import torch
+
+    torch.save({"epoch": 3, "weights": torch.zeros(100)}, path)
+    path.write_bytes(path.read_bytes()[:200])
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "hostile"])
+def test_plane_with_a_broken_checkpoint_gives_one_line(tmp_path, kind):
+    pytest.importorskip("torch")
+    checkpoint = tmp_path / "checkpoint_relu.pt"
+    marker = tmp_path / "code-was-run"
+    if kind == "empty":
+        checkpoint.write_bytes(b"")
+    elif kind == "truncated":
+        make_truncated_checkpoint(checkpoint)
+    else:
+        make_hostile_pickle(checkpoint, marker)
+    result = invoke("plane", "--activations", "relu", "--seeds", "1", "--epochs", "2",
+                    "--points", "2", "--estimators", "bin0.07", "--out", tmp_path,
+                    "--quiet")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("ibkit plane: error: ") and str(checkpoint) in result.stderr
+    assert not marker.exists()
+
+
+def test_divergence_is_one_line_with_status_1(tmp_path):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3)) * 1e30  # inputs so large that the training loss overflows
+    path = tmp_path / "huge.csv"
+    pd.DataFrame(x, columns=["a", "b", "c"]).assign(y=np.arange(40) % 2).to_csv(path, index=False)
+    result = invoke("vib-sweep", "--table", path, "--betas", "1", "--epochs", "2", "--dim", "2",
+                    "--out", tmp_path, "--quiet")  # fmt: skip
+    assert result.exit_code == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("ibkit vib-sweep: error: training diverged")
+
+
+def test_a_key_error_is_a_bug_not_a_user_error(tmp_path, monkeypatch):
+    import ibkit.ib
+
+    def broken_curve(*args, **kwargs):
+        return {}["i_xy"]
+
+    monkeypatch.setattr(ibkit.ib, "ib_curve", broken_curve)
+    path = tmp_path / "t.csv"
+    np.savetxt(path, COUNTS, delimiter=",")
+    result = invoke("curve", path, "--out", tmp_path)
+    assert isinstance(result.exception, KeyError) and "error:" not in result.stderr
 
 
 def test_version_and_help():

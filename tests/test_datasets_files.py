@@ -292,11 +292,18 @@ def test_table_errors(tmp_path):
     with pytest.raises(ValueError, match=r"no column 'c'"):
         load_table(csv, x=["a", "c"], y="label")
     csv.write_text("a,y\n1,0\n,1\n")
-    with pytest.raises(ValueError, match="row 2: '' is not a number"):
+    with pytest.raises(ValueError, match=r"t.csv: column 'a', line 3: '' is not a number"):
         load_table(csv)
     csv.write_text("a,y\n1,0\n2,\n")
-    with pytest.raises(ValueError, match="empty cells"):
+    with pytest.raises(ValueError, match=r"t.csv: column 'y', line 3: '' is not a number"):
         load_table(csv)
+    csv.write_text("a,y\n1,cat\n2,\n3,dog\n")
+    with pytest.raises(ValueError, match=r"t.csv: column 'y', line 3 is empty"):
+        load_table(csv)
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"folder.csv: is a directory"):
+        load_table(tmp_path / "folder.csv")
+
     npz = tmp_path / "t.npz"
     np.savez(npz, x=np.zeros((3, 2)), y=np.zeros(2))
     with pytest.raises(ValueError, match="x has 3 rows but y has 2"):
@@ -317,6 +324,27 @@ def test_table_text_labels_are_coded_in_sorted_order(tmp_path):
     x, y = load_table(csv)
     np.testing.assert_array_equal(x, [[1], [2], [3]])
     np.testing.assert_array_equal(y, [1, 0, 1])  # cat = 0, dog = 1
+
+
+def test_table_target_of_numbers_with_a_typo_is_an_error(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,y\n" + "".join(f"{i},{0.5 * i}\n" for i in range(9)) + "9,4.5x\n")
+    with pytest.raises(ValueError, match=r"t.csv: column 'y', line 11: '4.5x' is not a number"):
+        load_table(csv)
+
+
+def test_table_y_labels_codes_the_target(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,y\n1,0.5\n2,low\n3,0.5\n4,0.25\n")
+    _, y = load_table(csv, y_labels=True)
+    np.testing.assert_array_equal(y, [1, 2, 1, 0])  # sorted: "0.25", "0.5", "low"
+
+
+def test_table_refuses_complex_arrays(tmp_path):
+    npz = tmp_path / "t.npz"
+    np.savez(npz, x=np.ones((3, 2)), y=np.array([1, 0, 1]) * 1j)
+    with pytest.raises(ValueError, match=r"t.npz: array 'y' is complex"):
+        load_table(npz)
 
 
 def test_table_several_npz_input_arrays_are_stacked(tmp_path):

@@ -25,7 +25,7 @@ from matplotlib.axes import Axes  # noqa: E402
 
 from ibkit import ConvergenceWarning  # noqa: E402
 from ibkit.datasets import tishby_12bit  # noqa: E402
-from ibkit.demo import CSV_COLUMNS, DemoSummary, main, run_demo  # noqa: E402
+from ibkit.demo import CSV_COLUMNS, DemoSummary, run_demo  # noqa: E402
 from ibkit.ib import agglomerative_ib, gaussian_ib, ib_curve  # noqa: E402
 from ibkit.plots import (  # noqa: E402
     plot_agglomerative,
@@ -350,44 +350,18 @@ def test_run_demo_summary_and_progress(demo):
         i_xy = mutual_information_bits(tishby_12bit(label_noise=t.label_noise).p_xy)
         assert t.i_xy == pytest.approx(i_xy, rel=1e-9)
         assert t.n_transitions == len(t.critical_betas) >= 1
-        assert t.n_betas > 1 and t.seconds >= 0
+        assert t.n_betas > 1
     # binary symmetric channel with flip ε: the trivial solution is optimal up to
     # β = 1/(1 − 2ε)²; the estimate lies within one grid step of it
     noisy = next(t for t in ib_rows if t.label_noise == 0.1)
     assert 1.0 / 0.8**2 / 1.3 < noisy.critical_betas[0] < 1.0 / 0.8**2 * 1.3
-    assert summary.seconds < 30
+    # every task is timed within the total, and counts the rows it wrote
+    assert sum(t.seconds for t in summary.tasks) <= summary.seconds
+    frame = pd.read_csv(summary.csv)
+    for t in summary.tasks:
+        rows = frame[(frame["task"] == t.task) & (frame["method"] == t.method)]
+        assert t.n_betas == len(rows), (t.task, t.method)
     assert calls and calls[-1][0] == calls[-1][1]
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     d = summary.to_dict()
     assert d["figure"] == str(summary.figure) and len(d["tasks"]) == len(summary.tasks)
-    table = summary.table()
-    assert "I(X;Y)" in table and "12bit_noise0.1" in table
-
-
-def test_main_prints_table(tmp_path, capsys):
-    assert main(["--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert "critical betas" in printed and "ib_curve_12bit.png" in printed
-    assert (tmp_path / "ib_curve_12bit.csv").exists()
-
-
-def test_demo_module_runs_as_script(tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ibkit.demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert (out / "ib_curve_12bit.png").read_bytes().startswith(PNG_SIGNATURE)
-    assert (out / "ib_curve_12bit.csv").stat().st_size > 0
-    assert "12bit" in proc.stdout
-
-
-def test_demo_help_mentions_outputs():
-    proc = subprocess.run(
-        [sys.executable, "-m", "ibkit.demo", "--help"], capture_output=True, text=True
-    )
-    assert proc.returncode == 0
-    assert "--out" in proc.stdout and "ib_curve_12bit.png" in proc.stdout

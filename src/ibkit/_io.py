@@ -3,8 +3,10 @@
 Used by the command line, the sweep jobs and :mod:`ibkit.datasets.files`. A CSV table
 may carry a header row and an index column; both are recognised because their cells are
 not numbers (or, as pandas writes them, because the top-left cell is empty), and
-dropped. Everything left must be numeric. Errors are :class:`ValueError` naming the
-file, the place and what was expected; a missing file is :class:`FileNotFoundError`.
+dropped. Everything left must be numeric and real. Errors are
+:class:`~ibkit._validation.InvalidParameterError` (a :class:`ValueError`) naming the
+file, the column or array, the line (or index) and the value; a missing file is
+:class:`FileNotFoundError` and a directory :class:`IsADirectoryError`.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "joint.csv"
@@ -18,13 +20,15 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError
+from ibkit._validation import InvalidParameterError, check_bool
 
 __all__ = ["parse_columns", "read_joint", "read_samples"]
 
@@ -34,7 +38,7 @@ JOINT_KEYS = ("p_xy", "counts")
 PathLike = str | os.PathLike[str]
 
 
-def read_joint(path: PathLike, *, labels: bool = False) -> np.ndarray:
+def read_joint(path: PathLike, *, labels: bool | None = None) -> np.ndarray:
     """A joint table (probabilities or counts) of shape (|X|, |Y|) from a file.
 
     Parameters
@@ -42,35 +46,50 @@ def read_joint(path: PathLike, *, labels: bool = False) -> np.ndarray:
     path : str or path-like
         ``.csv``: a numeric matrix, with an optional header row and index column.
         ``.npz``: the array under ``p_xy`` or ``counts``, or the only array.
-    labels : bool
-        Read instead a two-column ``.csv`` of paired labels (a header row, then one
-        ``x label, y label`` row per sample) and return the counts of each pair, rows
-        and columns in sorted label order (the empirical joint, unnormalised).
+    labels : bool or None
+        ``True``: read instead a two-column ``.csv`` of paired labels (a header row,
+        then one ``x label, y label`` row per sample) and return the counts of each
+        pair, rows and columns in sorted label order (the empirical joint,
+        unnormalised). ``False``: read a table, whatever it looks like. ``None`` (the
+        default): read a table, but refuse a ``.csv`` that looks like paired labels:
+        two columns of whole numbers in which at least half of the rows repeat an
+        earlier row (a joint table's rows are distinct values of X, so its rows rarely
+        repeat, and a table of probabilities is not whole numbers).
 
     Returns
     -------
     ndarray of float64
-        Not normalised and not validated beyond being numeric; pass it to a solver
-        with ``normalize=True``.
+        Not normalised and not validated beyond being real numbers; pass it to a
+        solver with ``normalize=True``.
     """
     path = _existing(path)
+    if labels is not None:
+        labels = check_bool(labels, "labels")
     if labels:
         return _label_counts(path)
     if path.suffix.lower() == ".npz":
-        arrays = _read_npz(path)
-        keys = list(arrays)
+        arrays = _npz_columns(path)
+        keys = list(arrays.data)
         key = next((k for k in JOINT_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
         if key is None:
             raise InvalidParameterError(
                 f"{path}: holds arrays {', '.join(keys) or '(none)'}; expected one array, "
                 f"or one named {' or '.join(JOINT_KEYS)}"
             )
-        return _numeric(arrays[key], f"{path}[{key}]")
-    return _csv_matrix(path)
+        return arrays.numbers(key)
+    table = _csv_matrix(path)
+    if labels is None and _looks_like_pairs(table):
+        raise InvalidParameterError(
+            f"{path}: looks like (x label, y label) pairs, one sample per row, not a joint "
+            f"table: two columns of whole numbers, {len(table)} rows but only "
+            f"{len(np.unique(table, axis=0))} distinct; pass --labels (labels=True) to count "
+            "the pairs, or --table (labels=False) to read it as a table"
+        )
+    return table
 
 
 def read_samples(
-    path: PathLike, x: Sequence[str] | None, y: Sequence[str]
+    path: PathLike, x: Sequence[str] | None, y: Sequence[str], *, y_labels: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two sets of columns of a ``.csv`` or arrays of an ``.npz``, as paired samples.
 
@@ -82,28 +101,38 @@ def read_samples(
     x, y : sequence of str
         Column names (or 0-based positions) of a CSV, or array names of an npz.
         ``x=None`` takes every column (or array) not named in ``y``.
+    y_labels : bool
+        Read the one ``y`` column as class labels whatever its values (text or
+        numbers), coded 0..k−1 in sorted order.
 
     Returns
     -------
     x, y : ndarray
         ``x`` is float64 of shape (n, d_x). ``y`` is float64 (n, d_y) for several
-        columns; one column is 1-D: integer labels when its values are whole numbers
-        or text (text is coded 0..k−1 in sorted order), float64 otherwise.
+        columns; one column is 1-D: integer labels when its values are whole numbers,
+        or text in a column where at most half of the non-empty cells are numbers
+        (text is coded 0..k−1 in sorted order), float64 otherwise. A column of numbers
+        with a few cells of text or empty cells is an error naming the first such cell:
+        a typo, not labels.
     """
     path = _existing(path)
-    if path.suffix.lower() == ".npz":
-        source, what = _read_npz(path), "array"
-    else:
-        source, what = _csv_columns(path), "column"
+    y_labels = check_bool(y_labels, "y_labels")
+    source = _npz_columns(path) if path.suffix.lower() == ".npz" else _csv_columns(path)
     if x is None:
-        x = [name for name in source if name not in y]
-    xs = _pick(source, x, path, what)
-    ys = _pick(source, y, path, what)
-    x_arr = np.column_stack([_numeric(a, f"{path}: x {name!r}") for name, a in xs])
-    if len(ys) == 1 and np.asarray(ys[0][1]).ndim == 1:
-        y_arr = _label_or_values(*ys[0], path)
+        x = [name for name in source.data if name not in y]
+    x_names, y_names = source.pick(x), source.pick(y)
+    x_arr = np.column_stack([source.numbers(name) for name in x_names])
+    single = len(y_names) == 1 and source.data[y_names[0]].ndim == 1
+    if y_labels and not single:
+        raise InvalidParameterError(
+            f"{path}: y_labels (--y-labels) reads one 1-D y column as class labels; got y={list(y)}"
+        )
+    if y_labels:
+        y_arr = source.codes(y_names[0])
+    elif single:
+        y_arr = source.labels_or_values(y_names[0])
     else:
-        y_arr = np.column_stack([_numeric(a, f"{path}: y {name!r}") for name, a in ys])
+        y_arr = np.column_stack([source.numbers(name) for name in y_names])
     if len(x_arr) != len(y_arr):
         raise InvalidParameterError(
             f"{path}: x has {len(x_arr)} rows but y has {len(y_arr)}; pass one y per sample"
@@ -127,6 +156,8 @@ def parse_columns(spec: str) -> list[str]:
 def _existing(path: PathLike, *, any_suffix: bool = False) -> Path:
     """``path`` as a Path if it is a file (a ``.csv`` or ``.npz`` unless ``any_suffix``)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory; pass the path of a file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if not any_suffix and path.suffix.lower() not in (".csv", ".npz"):
@@ -145,11 +176,19 @@ def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
                 "it holds a single array (a .npy file); save with numpy.savez"
             )
         with archive:
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        reason = str(exc) or f"{type(exc).__name__}: the file is empty or truncated"
         raise InvalidParameterError(
-            f"{path}: not a readable .npz archive of arrays ({exc})"
+            f"{path}: not a readable .npz archive of arrays ({reason})"
         ) from None
+    other = [key for key, value in arrays.items() if not isinstance(value, np.ndarray)]
+    if other:
+        raise InvalidParameterError(
+            f"{path}: holds {other[0]!r}, which is not a .npy array; save the arrays with "
+            "numpy.savez"
+        )
+    return arrays
 
 
 def _read_csv(path: Path, **kwargs: Any) -> Any:
@@ -187,78 +226,138 @@ def _csv_matrix(path: Path) -> np.ndarray:
     return body
 
 
-def _csv_columns(path: Path) -> dict[str, np.ndarray]:
+def _looks_like_pairs(table: np.ndarray) -> bool:
+    """Whether a two-column table of whole numbers repeats at least half of its rows."""
+    if table.shape[1] != 2 or not np.array_equal(table, np.round(table)):
+        return False
+    return 2 * len(np.unique(table, axis=0)) <= len(table)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Named columns of a CSV (or arrays of an npz), read as numbers or labels.
+
+    ``first_line`` is the CSV line of the first sample (2 after a header row), so that
+    a bad cell is named by its line; it is ``None`` for an npz, whose cells are named
+    by their index.
+    """
+
+    path: Path
+    data: dict[str, np.ndarray]
+    first_line: int | None = None
+
+    @property
+    def what(self) -> str:
+        """What the file's columns are called in messages."""
+        return "array" if self.first_line is None else "column"
+
+    def pick(self, wanted: Sequence[str]) -> list[str]:
+        """The names of ``wanted`` (a CSV column may also be named by its position)."""
+        names = list(self.data)
+        picked = []
+        for name in wanted:
+            if name in self.data:
+                picked.append(name)
+            elif self.first_line is not None and name.isdigit() and int(name) < len(names):
+                picked.append(names[int(name)])
+            else:
+                raise InvalidParameterError(
+                    f"{self.path}: no {self.what} {name!r}; {self.what}s are: {', '.join(names)}"
+                )
+        lengths = {len(self.data[name]) for name in picked}
+        if len(lengths) > 1:
+            raise InvalidParameterError(
+                f"{self.path}: the {self.what}s have different numbers of rows: {sorted(lengths)}"
+            )
+        return picked
+
+    def numbers(self, name: str) -> np.ndarray:
+        """Column ``name`` as float64 (``"nan"`` cells as NaN); a non-number is an error."""
+        arr = self._real(name)
+        if arr.dtype.kind in "biuf":
+            return arr.astype(np.float64)
+        parsed = _parse(arr)
+        bad = np.isnan(parsed) & (np.char.strip(arr.astype(str)) != "nan")
+        if bad.any():
+            index = np.unravel_index(int(np.argmax(bad)), arr.shape)
+            raise InvalidParameterError(
+                f"{self._cell(name, index)}: {str(arr[index])!r} is not a number"
+            )
+        return parsed
+
+    def labels_or_values(self, name: str) -> np.ndarray:
+        """A 1-D column: int64 labels (whole numbers or text) or float64 values."""
+        arr = self._real(name)
+        if arr.dtype.kind in "biu":
+            return arr.astype(np.int64)
+        if arr.dtype.kind == "f":
+            return arr
+        parsed = _parse(arr)
+        numeric = ~np.isnan(parsed)
+        if numeric.all():
+            whole = np.array_equal(parsed, np.round(parsed))
+            return parsed.astype(np.int64) if whole else parsed
+        filled = np.char.strip(arr.astype(str)) != ""
+        if 2 * numeric.sum() > filled.sum():  # mostly numbers: the rest are typos or blanks
+            i = int(np.argmin(numeric))
+            raise InvalidParameterError(
+                f"{self._cell(name, (i,))}: {str(arr[i])!r} is not a number, though "
+                f"{int(numeric.sum())} of the {numeric.size} values are; correct it, or "
+                "read the column as class labels (y_labels=True, --y-labels)"
+            )
+        return self.codes(name)
+
+    def codes(self, name: str) -> np.ndarray:
+        """A 1-D column's values as int64 class labels 0..k−1, in sorted order."""
+        arr = self._real(name)
+        if arr.dtype.kind == "U" and (blank := np.char.strip(arr) == "").any():
+            raise InvalidParameterError(
+                f"{self._cell(name, (int(np.argmax(blank)),))} is empty; expected one label per row"
+            )
+        return np.unique(arr, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+    def _real(self, name: str) -> np.ndarray:
+        arr = np.asarray(self.data[name])
+        if arr.dtype.kind == "c":
+            raise InvalidParameterError(
+                f"{self.path}: {self.what} {name!r} is complex; store real numbers "
+                "(e.g. the absolute value or the real part, deliberately)"
+            )
+        return arr
+
+    def _cell(self, name: str, index: tuple[int, ...]) -> str:
+        """Where a cell is: ``file: column 'y', line 7`` or ``file: array 'y'[3, 1]``."""
+        if self.first_line is None:
+            return f"{self.path}: {self.what} {name!r}[{', '.join(map(str, index))}]"
+        return f"{self.path}: {self.what} {name!r}, line {self.first_line + index[0]}"
+
+
+def _parse(arr: np.ndarray) -> np.ndarray:
+    """Text cells as float64, NaN where a cell is not a number."""
+    import pandas as pd
+
+    flat = pd.to_numeric(pd.Series(arr.reshape(-1)), errors="coerce").to_numpy(dtype=float)
+    return flat.reshape(arr.shape)
+
+
+def _npz_columns(path: Path) -> _Columns:
+    return _Columns(path, _read_npz(path))
+
+
+def _csv_columns(path: Path) -> _Columns:
     """Columns of a CSV of samples, keyed by header name (or position, without header)."""
     import pandas as pd
 
     text = _read_csv(path, header=None).to_numpy(dtype=str)
-    first = pd.to_numeric(pd.Series(text[0]), errors="coerce")
-    if first.isna().any():
+    has_header = pd.to_numeric(pd.Series(text[0]), errors="coerce").isna().any()
+    if has_header:
         names, body = [str(h) for h in text[0]], text[1:]
     else:
         names, body = [str(i) for i in range(text.shape[1])], text
     if len(body) == 0:
         raise InvalidParameterError(f"{path}: has a header but no rows of samples")
-    return {name: body[:, j] for j, name in enumerate(names)}
-
-
-def _pick(
-    source: dict[str, np.ndarray], wanted: Sequence[str], path: Path, what: str
-) -> list[tuple[str, np.ndarray]]:
-    names = list(source)
-    picked = []
-    for name in wanted:
-        if name in source:
-            picked.append((name, source[name]))
-        elif what == "column" and name.isdigit() and int(name) < len(names):
-            picked.append((name, source[names[int(name)]]))
-        else:
-            raise InvalidParameterError(
-                f"{path}: no {what} {name!r}; {what}s are: {', '.join(names)}"
-            )
-    lengths = {len(a) for _, a in picked}
-    if len(lengths) > 1:
-        raise InvalidParameterError(
-            f"{path}: the {what}s have different numbers of rows: {sorted(lengths)}"
-        )
-    return picked
-
-
-def _numeric(values: Any, where: str) -> np.ndarray:
-    """Values as float64, with the first non-number named."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "biuf":
-        return arr.astype(np.float64)
-    import pandas as pd
-
-    flat = arr.reshape(-1)
-    parsed = pd.to_numeric(pd.Series(flat), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(parsed) & (np.char.strip(flat.astype(str)) != "nan")
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InvalidParameterError(f"{where}: row {i + 1}: {str(flat[i])!r} is not a number")
-    return parsed.reshape(arr.shape)
-
-
-def _label_or_values(name: str, values: np.ndarray, path: Path) -> np.ndarray:
-    """One y column: integer labels (whole numbers or text) or float values."""
-    import pandas as pd
-
-    arr = np.asarray(values)
-    if arr.dtype.kind in "biu":
-        return arr.astype(np.int64)
-    if arr.dtype.kind == "f":
-        return arr
-    parsed = pd.to_numeric(pd.Series(arr), errors="coerce")
-    if parsed.notna().all():
-        floats = parsed.to_numpy(dtype=float)
-        whole = np.all(floats == np.round(floats))
-        return floats.astype(np.int64) if whole else floats
-    if np.any(np.char.strip(arr.astype(str)) == ""):
-        raise InvalidParameterError(
-            f"{path}: column {name!r} has empty cells; expected one label per row"
-        )
-    return np.unique(arr, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    columns = {name: body[:, j] for j, name in enumerate(names)}
+    return _Columns(path, columns, first_line=2 if has_header else 1)
 
 
 def _label_counts(path: Path) -> np.ndarray:

@@ -2,10 +2,15 @@
 
 Every command takes ``--out DIR`` (where files go), ``--seed``, ``--quiet`` (no
 summary, no progress bar) and ``--json`` (the result as one JSON object on stdout).
-Progress bars go to stderr. A user mistake (missing file, malformed table, unknown
-method, bad parameter) prints one line ``ibkit CMD: error: ...`` to stderr and exits
-with status 2. ``ibkit sweep`` exits with status 1 when some jobs failed (they are in
-the table, with their error) and 130 when interrupted (run it again to resume).
+Progress bars go to stderr; user strings (paths, names) are printed as they are, never
+read as rich markup. A user mistake (missing file, malformed table, unknown method, bad
+parameter: a :class:`ValueError`, :class:`OSError` or :class:`ImportError` from the
+library) prints one line ``ibkit CMD: error: ...`` to stderr and exits with status 2.
+A computation that diverges (:class:`~ibkit._validation.DivergenceError`: a non-finite
+loss or estimate; the message names the knob to change) prints one line the same way
+and exits with status 1, as does ``ibkit sweep`` when some jobs failed (they are in the
+table, with their error); 130 means interrupted (run it again to resume). Anything else
+is a bug and shows its traceback.
 
 New commands are one decorated function each (``@app.command()``) that parses,
 calls the library and hands a result dict to :class:`_Output`.
@@ -14,7 +19,6 @@ calls the library and hands a result dict to :class:`_Output`.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import math
 import warnings
@@ -32,19 +36,21 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from ibkit import __version__
-from ibkit._validation import ConvergenceWarning, InvalidParameterError
-from ibkit.estimators import available_methods
+from ibkit._validation import ConvergenceWarning, DivergenceError, InvalidParameterError
+from ibkit.estimators import available_methods, get_estimator
 
 __all__ = ["app", "main"]
 
 #: Errors from the library that mean "the input is wrong": one line, status 2.
-USER_ERRORS = (ValueError, KeyError, OSError, ImportError)
+USER_ERRORS = (ValueError, OSError, ImportError)
 USAGE_STATUS = 2
+#: A diverged computation, or failed jobs of a sweep.
+FAILED_STATUS = 1
 INTERRUPTED_STATUS = 130
 
 
 class _Group(TyperGroup):
-    """Turns user errors anywhere below into one line on stderr and status 2."""
+    """Turns user errors and divergences anywhere below into one line on stderr."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -53,14 +59,20 @@ class _Group(TyperGroup):
             sub = getattr(exc, "ctx", None) or ctx
             _fail(sub.command_path, getattr(exc, "format_message", exc.__str__)())
         except USER_ERRORS as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            _fail(f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip(), str(message))
+            _fail(_command(ctx), str(exc))
+        except DivergenceError as exc:
+            _fail(_command(ctx), str(exc), FAILED_STATUS)
 
 
-def _fail(where: str, message: str) -> None:
+def _command(ctx: typer.Context) -> str:
+    """``ibkit CMD``: the command that was running."""
+    return f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+
+
+def _fail(where: str, message: str, status: int = USAGE_STATUS) -> None:
     line = " ".join(str(message).split())
     typer.echo(f"{where}: error: {line}", err=True)
-    raise typer.Exit(USAGE_STATUS) from None
+    raise typer.Exit(status) from None
 
 
 def _version(value: bool) -> None:
@@ -109,7 +121,7 @@ class _Output:
         """A ``progress(done, total)`` callback drawing a bar on stderr (if it is a tty)."""
         console = Console(stderr=True)
         bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
@@ -139,10 +151,7 @@ class _Output:
                 shown.add_column(Text(str(column)), justify="left" if i == 0 else "right")
             for row in table.itertuples(index=False):
                 shown.add_row(*(Text(_show(value)) for value in row))
-            console = Console()
-            if not console.is_terminal:
-                console.width = max(console.width, 200)
-            console.print(shown)
+            _console().print(shown)
 
     def emit(self, result: dict[str, Any], title: str, rows: list[tuple[str, Any]]) -> None:
         """Print ``result`` as JSON, or ``rows`` as a two-column table, or nothing."""
@@ -153,10 +162,18 @@ class _Output:
             table.add_column(style="bold")
             table.add_column()
             for key, value in rows:
-                table.add_row(key, _show(value))
-            console = Console()
-            console.print(title, style="bold", markup=False)
+                table.add_row(Text(key), Text(_show(value)))
+            console = _console()
+            console.print(Text(title, style="bold"))
             console.print(table)
+
+
+def _console() -> Console:
+    """The stdout console; piped output gets a wide one, so that tables are never cut."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 200)
+    return console
 
 
 def _plain(value: Any) -> Any:
@@ -189,10 +206,24 @@ def _show(value: Any) -> str:
 
 @app.command()
 def curve(
-    file: Annotated[Path, typer.Argument(help="Joint table p(x,y) or counts: .csv or .npz.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Joint table p(x,y) or counts, one row per value of X: .csv or .npz "
+            "(with --labels: a .csv of (x, y) pairs)."
+        ),
+    ],
     labels: Annotated[
-        bool, typer.Option("--labels", help="FILE is a two-column .csv of (x, y) labels.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--labels/--table",
+            help="--labels: FILE is a two-column .csv of (x label, y label) pairs, one "
+            "sample per row. --table: FILE is a joint table, whatever it looks like. "
+            "Without either, a .csv of two columns of whole numbers in which at least half "
+            "of the rows repeat an earlier row is refused as likely pairs.",
+            show_default=False,
+        ),
+    ] = None,
     alpha: Annotated[float, typer.Option(help="1 for IB, 0 for deterministic IB.")] = 1.0,
     max_clusters: Annotated[int | None, typer.Option(help="Cap on |T|.")] = None,
     units: Units = "bits",
@@ -261,6 +292,15 @@ def estimate(
     param: Annotated[
         list[str] | None, typer.Option(help="Estimator parameter NAME=VALUE (repeatable).")
     ] = None,
+    y_labels: Annotated[
+        bool,
+        typer.Option(
+            "--y-labels",
+            help="Read the one Y column as class labels, whatever its values. Without it, "
+            "Y is labels when its values are whole numbers or mostly text, and a column of "
+            "numbers with a few cells of text is an error naming the first.",
+        ),
+    ] = False,
     units: Units = "bits",
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for estimate.json (optional).")
@@ -272,8 +312,8 @@ def estimate(
     """Estimate I(X;Y) between two sets of columns of a file."""
     from ibkit._io import parse_columns, read_samples
 
-    xs, ys = read_samples(file, parse_columns(x), parse_columns(y))
-    estimator = _estimator(method, dict(_parse_param(p) for p in param or []))
+    xs, ys = read_samples(file, parse_columns(x), parse_columns(y), y_labels=y_labels)
+    estimator = get_estimator(method, **dict(_parse_param(p) for p in param or []))
     result = estimator.estimate(xs, ys, units=units, random_state=seed).to_dict()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -300,20 +340,6 @@ def _parse_param(text: str) -> tuple[str, Any]:
     except json.JSONDecodeError:
         value = raw
     return name.strip(), value
-
-
-def _estimator(method: str, params: dict[str, Any]) -> Any:
-    """The configured estimator; a parameter it does not take is a ValueError."""
-    from ibkit.estimators import get_estimator
-
-    try:
-        return get_estimator(method, **params)
-    except TypeError:
-        accepted = ", ".join(inspect.signature(type(get_estimator(method))).parameters)
-        raise InvalidParameterError(
-            f"method {method!r} takes the parameters {accepted or '(none)'}; "
-            f"got {', '.join(params)}"
-        ) from None
 
 
 @app.command()
@@ -454,9 +480,9 @@ def vib_sweep_command(
     as_json: AsJson = False,
 ) -> None:
     """Train one Variational IB classifier per beta; write vib_sweep.csv, .png and .pdf."""
+    from ibkit.nn import vib_sweep
     from ibkit.nn.training import torch_threads
     from ibkit.nn.vib_plots import plot_vib_sweep
-    from ibkit.nn.vib_sweep import vib_sweep
     from ibkit.plots import save_figure
 
     x, y = _vib_data(data, mnist, table)

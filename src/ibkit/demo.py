@@ -1,6 +1,6 @@
 """A worked example: the IB curve of the 12-bit task of Shwartz-Ziv & Tishby (2017).
 
-Run ``python -m ibkit.demo --out DIR``. It computes, on the exact joint distribution,
+:func:`run_demo` computes, on the exact joint distribution,
 
 - the IB curve of the noise-free task (Y is a function of X, so the frontier is
   I(T;Y) = min(I(X;T), H(Y))),
@@ -10,7 +10,7 @@ Run ``python -m ibkit.demo --out DIR``. It computes, on the exact joint distribu
 and writes ``DIR/ib_curve_12bit.png`` (two panels: noise-free, noisy) and the tidy
 ``DIR/ib_curve_12bit.csv``, one row per β (and per aIB partition), with columns
 ``task, label_noise, method, beta, i_xt, i_ty, n_clusters, units``. It takes about a
-second. :func:`run_demo` returns a :class:`DemoSummary`; only :func:`main` prints.
+second, and returns a :class:`DemoSummary`.
 
 The full demo, :func:`run_full_demo` (``ibkit demo --out DIR``, ``make demo``), adds three
 studies and writes ``DIR/report.html`` (self-contained) and a tidy ``DIR/results.csv``:
@@ -28,8 +28,6 @@ cores, :data:`QUICK` seconds.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -48,7 +46,6 @@ __all__ = [
     "DemoSizes",
     "DemoSummary",
     "TaskSummary",
-    "main",
     "run_demo",
     "run_full_demo",
 ]
@@ -100,23 +97,6 @@ class DemoSummary:
         out = asdict(self)
         out["figure"], out["csv"] = str(self.figure), str(self.csv)
         return out
-
-    def table(self) -> str:
-        """A short fixed-width table of the tasks."""
-        head = (
-            f"{'task':<16} {'method':<6} {'I(X;Y)':>8} {'#beta':>6} {'#trans':>6}  "
-            f"{'critical betas':<18} {'time':>7}"
-        )
-        lines = [head, "-" * len(head)]
-        for t in self.tasks:
-            crit = ", ".join(f"{b:.3g}" for b in t.critical_betas) or "-"
-            flag = f"  ({t.n_unconverged} beta not converged)" if t.n_unconverged else ""
-            lines.append(
-                f"{t.task:<16} {t.method:<6} {t.i_xy:>8.4f} {t.n_betas:>6d} "
-                f"{t.n_transitions:>6d}  {crit:<18} {t.seconds:>6.2f}s{flag}"
-            )
-        lines.append(f"I(X;Y) in {self.units}; total {self.seconds:.2f}s")
-        return "\n".join(lines)
 
 
 def _task_name(noise: float) -> str:
@@ -238,9 +218,8 @@ def run_demo(
 
 def _aib_frame(aib: Any) -> Any:
     """The aIB partitions from the coarsest lossless one down to |T| = 1."""
-    frame = aib.to_frame().iloc[aib.coarsest_lossless :].reset_index(drop=True)
-    frame["units"] = aib.units
-    return frame
+    frame = aib.to_frame()
+    return frame[frame["n_clusters"] <= aib.coarsest_lossless].reset_index(drop=True)
 
 
 def _draw(curves: dict[float, Any], aib: Any, aib_noise: float, path: Path) -> Path:
@@ -564,9 +543,9 @@ def _drop_table(summary: Any, estimators: Sequence[str]) -> Any:
 def _vib_part(out: Path, sizes: DemoSizes, random_state: int) -> _Part:
     """Section (d): a Variational IB β sweep on scikit-learn's digits."""
     from ibkit.datasets import load_digits
+    from ibkit.nn import vib_sweep
     from ibkit.nn.training import torch_threads
     from ibkit.nn.vib_plots import plot_vib_sweep
-    from ibkit.nn.vib_sweep import vib_sweep
     from ibkit.plots import save_figure
     from ibkit.report import Section
 
@@ -590,28 +569,3 @@ def _vib_part(out: Path, sizes: DemoSizes, random_state: int) -> _Part:
         tables=[table.drop(columns="model")],
     )
     return _Part(section, table, ids=("model", "beta"))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m ibkit.demo --out DIR [--seed N]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ibkit.demo",
-        description="IB curve of the 12-bit task (noise-free and noisy labels): "
-        f"writes {FIGURE_NAME} and {CSV_NAME}.",
-    )
-    parser.add_argument("--out", default="ibkit-demo", help="output folder (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    args = parser.parse_args(argv)
-
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless; run_demo itself never touches pyplot
-    summary = run_demo(args.out, random_state=args.seed)
-    print(summary.table())
-    print(f"figure: {summary.figure}")
-    print(f"table:  {summary.csv}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

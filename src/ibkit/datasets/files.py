@@ -245,7 +245,11 @@ def load_mnist(
 
 
 def load_table(
-    path: str | os.PathLike[str], *, x: str | Sequence[str] | None = None, y: str = "y"
+    path: str | os.PathLike[str],
+    *,
+    x: str | Sequence[str] | None = None,
+    y: str = "y",
+    y_labels: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load a feature table with one target from an ``.npz`` or ``.csv`` file.
 
@@ -260,22 +264,27 @@ def load_table(
         every column but ``y``); several are stacked side by side.
     y : str
         The name of the target array (``.npz``) or column (``.csv``).
+    y_labels : bool
+        Read the target as class labels whatever its values (text or numbers), coded
+        0..k−1 in sorted order.
 
     Returns
     -------
     x : ndarray of float64, shape (n, d)
         The inputs, one sample per row (a 1-D input becomes one column).
     y : ndarray, shape (n,)
-        int64 class labels when every target value is a whole number or text (text is
-        coded 0..k−1 in sorted order), else float64.
+        int64 class labels when every target value is a whole number, or when the
+        target is text (at most half of its non-empty cells are numbers; coded 0..k−1 in
+        sorted order), else float64.
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist.
+    FileNotFoundError, IsADirectoryError
+        If ``path`` does not exist, or is a directory.
     ValueError
         If the extension is not one of :data:`TABLE_FORMATS`, a named array or column
-        is missing, values are not numbers (or not finite), or the row counts differ.
+        is missing, values are not real numbers (or not finite), a target of numbers
+        has a few cells of text (the message names the line), or the row counts differ.
 
     Examples
     --------
@@ -291,7 +300,8 @@ def load_table(
     """
     if x is None and os.fspath(path).lower().endswith(".npz"):
         x = "x"  # without x, a csv's inputs are every column but y
-    x_values, y_values = read_samples(path, [x] if isinstance(x, str) else x, [y])
+    x_names = [x] if isinstance(x, str) else x
+    x_values, y_values = read_samples(path, x_names, [y], y_labels=y_labels)
     if y_values.ndim != 1:
         raise InvalidParameterError(f"{path}: {y!r} must be one column or a 1-D array of targets")
     return check_array(x_values, f"x of {path}", ndim=2), y_values
