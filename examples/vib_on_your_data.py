@@ -16,8 +16,8 @@ import matplotlib
 import numpy as np
 
 from ibkit.datasets.files import load_digits, load_mnist
+from ibkit.nn import vib_sweep
 from ibkit.nn.vib_plots import plot_vib_sweep
-from ibkit.nn.vib_sweep import vib_sweep
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--mnist", nargs=2, metavar=("IMAGES", "LABELS"), help="IDX training files")

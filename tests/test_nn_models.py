@@ -1,12 +1,15 @@
 """MLP and EnsembleMLP: layers, activations, initialisation, ensemble equivalences."""
 
+import importlib
 import math
+import pkgutil
 
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
+import ibkit.nn
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import ACTIVATIONS, MLP, make_activation, output_probabilities
 
@@ -284,3 +287,21 @@ def test_ensemble_bad_input_and_members():
         EnsembleMLP.from_members([MLP(12)])
     with pytest.raises(ValueError, match="non-empty sequence of MLP"):
         EnsembleMLP.from_members([])
+
+
+# --- the package's lazy names ---------------------------------------------------------------
+
+
+def test_every_public_name_is_its_documented_object_after_all_submodules_are_imported():
+    # importing ibkit.nn.<module> sets that attribute on the package: a public name equal
+    # to a submodule's name would then be the module, not the object
+    submodules = [m.name for m in pkgutil.iter_modules(ibkit.nn.__path__)]
+    for name in submodules:
+        importlib.import_module(f"ibkit.nn.{name}")
+    from ibkit.nn import vib_sweep
+
+    assert callable(vib_sweep) and vib_sweep.__name__ == "vib_sweep"
+    assert not set(ibkit.nn.__all__) & set(submodules)
+    for name in ibkit.nn.__all__:
+        home = importlib.import_module(f"ibkit.nn.{ibkit.nn._EXPORTS[name]}")
+        assert getattr(ibkit.nn, name) is getattr(home, name), name

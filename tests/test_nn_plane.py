@@ -403,6 +403,56 @@ def test_interrupted_run_resumes_to_the_same_table(tmp_path):
     assert r.loc[r.estimator == "binning", "i_xt_lower"].isna().all()
 
 
+@pytest.mark.parametrize("cut", [1, 10], ids=["one-row", "an-epoch-and-a-row"])
+def test_an_epoch_recorded_in_part_is_recorded_again(tmp_path, cut):
+    """A run killed between the rows of an epoch: the epoch is recorded again, once."""
+    full = _run(tmp_path / "full.csv", 6)
+    path = tmp_path / "cut.csv"
+    _run(path, 6)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-cut]))  # 9 rows per epoch: 3 layers x 3 estimators
+    text = path.read_text()
+    with InformationPlane(_tanh_net(), TASK.x[:16], TASK.y[:16], "binning", path=path) as other:
+        assert other.recorded_epochs() == set()
+    assert path.read_text() == text  # another run leaves these rows alone
+    resumed = _run(path, 6)
+    assert path.read_text() == (tmp_path / "full.csv").read_text()
+    pd.testing.assert_frame_equal(resumed.results, full.results)
+
+
+def test_an_epoch_without_its_gradient_rows_is_recorded_again(tmp_path):
+    _run(tmp_path / "full.csv", 6)
+    _run(tmp_path / "cut.csv", 6)
+    gradients = tmp_path / "cut_gradients.csv"
+    gradients.write_text("".join(gradients.read_text().splitlines(keepends=True)[:-1]))
+    _run(tmp_path / "cut.csv", 6)
+    for name in ("", "_gradients"):
+        full, cut = (tmp_path / f"{run}{name}.csv" for run in ("full", "cut"))
+        assert cut.read_text() == full.read_text()
+
+
+def test_recorded_epochs_are_known_once_attached(tmp_path):
+    plane = InformationPlane(_tanh_net(widths=(12, 3, 2)), TASK.x[:16], TASK.y[:16], "binning")
+    with pytest.raises(RuntimeError, match="not attached"):
+        plane.recorded_epochs()
+    with plane:
+        assert plane.recorded_epochs() == set()
+        with pytest.raises(ValueError, match="missing_epochs needs the number of epochs"):
+            plane.missing_epochs()
+
+
+def test_a_path_that_is_not_a_plane_table_is_refused(tmp_path):
+    model = _tanh_net(widths=(12, 3, 2))
+    with pytest.raises(ValueError, match=r"path '.*' is a folder; pass the path of a CSV file"):
+        InformationPlane(model, TASK.x[:16], TASK.y[:16], "binning", path=tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    plane = InformationPlane(model, TASK.x[:16], TASK.y[:16], "binning", path=other)
+    with pytest.raises(ValueError, match=rf"{other} is not an information-plane table"), plane:
+        pass
+    assert other.read_text() == "a,b\n1,2\n"
+
+
 def test_a_different_run_in_the_same_file_is_not_skipped(tmp_path):
     path = tmp_path / "runs.csv"
     model = _tanh_net(widths=(12, 3, 2))
@@ -514,6 +564,9 @@ def test_attach_rejects(kwargs, match):
     ("kwargs", "match"),
     [
         ({"model": "net"}, "torch.nn.Module"),
+        ({"x_probe": "abc"}, r"x_probe must be a numeric array or tensor, rows = samples; got str"),
+        ({"x_probe": [["a", "b"]] * 16}, "x_probe must be a numeric array or tensor"),
+        ({"path": 3}, "path must be a file path; got int"),
         ({"y_probe": TASK.y[:16].astype(float)}, r"integer class labels.*astype\(int\)"),
         ({"y_probe": TASK.y[:15]}, "15 labels but the probe has 16 rows"),
         ({"x_probe": TASK.x[:1], "y_probe": TASK.y[:1]}, "at least 2 rows"),

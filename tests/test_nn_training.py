@@ -1,4 +1,5 @@
-"""fit and evaluate: hand-computed steps, determinism, ensemble = members one by one."""
+"""fit and evaluate: hand-computed steps, determinism, ensemble = members one by one,
+divergence, and the history both training loops return."""
 
 import math
 
@@ -7,9 +8,11 @@ import pandas as pd
 import pytest
 import torch
 
+from ibkit._validation import DivergenceError, InvalidParameterError
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP
-from ibkit.nn.training import evaluate, fit
+from ibkit.nn.training import History, TrainingHistory, evaluate, fit
+from ibkit.nn.vib import VIBClassifier, VIBHistory, train_vib
 
 
 def task(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -93,14 +96,19 @@ def test_same_seed_same_run_and_other_seed_other_run():
 
     def run(data_seed):
         net = MLP(12, seed=3)
-        history = fit(net, x, y, epochs=3, batch_size=32, optimizer="adam", lr=0.01, seed=data_seed)
-        return params(net), history
+        options = {"batch_size": 32, "optimizer": "adam", "lr": 0.01}
+        history = fit(net, x, y, epochs=3, random_state=data_seed, **options)
+        return params(net), history.to_frame()
 
     (p1, h1), (p2, h2), (p3, _) = run(1), run(1), run(2)
     for a, b in zip(p1, p2, strict=True):
         np.testing.assert_array_equal(a, b)
     pd.testing.assert_frame_equal(h1, h2)
     assert not np.array_equal(p1[0], p3[0])  # only the batch order differs
+    # a Generator is a random_state too: the same seed repeats, another differs
+    (g1, _), (g2, _), (g3, _) = (run(np.random.default_rng(s)) for s in (7, 7, 8))
+    np.testing.assert_array_equal(g1[0], g2[0])
+    assert not np.array_equal(g1[0], g3[0])
 
 
 @pytest.mark.parametrize(
@@ -116,14 +124,15 @@ def test_ensemble_equals_members_trained_one_by_one(options):
     xt, yt = task(n=40, seed=1)
     seeds = (4, 0, 9)
     ens = EnsembleMLP(seeds, 12)
-    history = fit(ens, x, y, epochs=4, seed=5, x_test=xt, y_test=yt, **options)
+    history = fit(ens, x, y, epochs=4, random_state=5, x_test=xt, y_test=yt, **options)
+    frame = history.to_frame()
     for s, seed in enumerate(seeds):
         single = MLP(12, seed=seed)
-        single_history = fit(single, x, y, epochs=4, seed=5, x_test=xt, y_test=yt, **options)
+        alone = fit(single, x, y, epochs=4, random_state=5, x_test=xt, y_test=yt, **options)
         for got, want in zip(params(ens.member(s)), params(single), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-        rows = history[history.seed == seed].reset_index(drop=True)
-        pd.testing.assert_frame_equal(rows, single_history, rtol=1e-5, atol=1e-6)
+        rows = frame[frame.seed == seed].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows, alone.to_frame(), rtol=1e-5, atol=1e-6)
 
 
 def test_members_with_other_seeds_do_not_change_a_member():
@@ -146,23 +155,28 @@ def test_loss_decreases_on_a_separable_problem():
     y = np.repeat([0, 1], 50)
     ens = EnsembleMLP(3, 2, hidden=(8,), activation="relu")
     history = fit(ens, torch.tensor(x, dtype=torch.float32), y, epochs=40, lr=0.2)
-    first = history[history.epoch == 0]
-    last = history[history.epoch == 40]
-    assert (last.train_loss.to_numpy() < 0.2 * first.train_loss.to_numpy()).all()
-    assert (last.train_acc == 1.0).all()
+    assert (history.train_loss[40] < 0.2 * history.train_loss[0]).all()
+    np.testing.assert_array_equal(history.train_acc[40], [1.0, 1.0, 1.0])
 
 
-def test_history_rows_and_callback_see_the_trained_model():
+def test_history_rows_and_on_epoch_see_the_trained_model():
     x, y = task()
     xt, yt = task(n=30, seed=2)
     ens = EnsembleMLP([3, 1], 12, activation="relu")
     seen = []
 
-    def callback(epoch):
+    def on_epoch(epoch):
         seen.append((epoch, evaluate(ens, x, y)["loss"], evaluate(ens, xt, yt)["accuracy"]))
 
-    history = fit(ens, x, y, epochs=3, batch_size=50, x_test=xt, y_test=yt, callback=callback)
-    assert list(history.columns) == [
+    history = fit(ens, x, y, epochs=3, batch_size=50, x_test=xt, y_test=yt, on_epoch=on_epoch)
+    np.testing.assert_array_equal(history.epoch, [0, 1, 2, 3])
+    assert history.seeds == (3, 1)
+    assert [epoch for epoch, _, _ in seen] == [0, 1, 2, 3]
+    for epoch, train_loss, test_acc in seen:
+        np.testing.assert_allclose(history.train_loss[epoch], train_loss, rtol=1e-6)
+        np.testing.assert_allclose(history.test_acc[epoch], test_acc, rtol=1e-6)
+    frame = history.to_frame()
+    assert list(frame.columns) == [
         "epoch",
         "seed",
         "train_loss",
@@ -170,21 +184,21 @@ def test_history_rows_and_callback_see_the_trained_model():
         "test_loss",
         "test_acc",
     ]
-    assert history.epoch.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
-    assert history.seed.tolist() == [3, 1] * 4
-    assert [epoch for epoch, _, _ in seen] == [0, 1, 2, 3]
-    for epoch, train_loss, test_acc in seen:
-        rows = history[history.epoch == epoch]
+    assert frame.epoch.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert frame.seed.tolist() == [3, 1] * 4
+    for epoch, train_loss, _ in seen:
+        rows = frame[frame.epoch == epoch]
         np.testing.assert_allclose(rows.train_loss, train_loss, rtol=1e-6)
-        np.testing.assert_allclose(rows.test_acc, test_acc, rtol=1e-6)
 
 
-def test_history_without_test_data_and_with_progress_bar():
+def test_history_without_test_data_and_progress_counts_epochs():
     x, y = task()
-    history = fit(MLP(12, seed=0), x, y, epochs=2, progress=True)
-    assert history.shape == (3, 6)
-    assert history.test_loss.isna().all() and history.test_acc.isna().all()
-    assert history.train_loss.notna().all()
+    calls = []
+    history = fit(MLP(12, seed=0), x, y, epochs=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 2), (2, 2)]
+    assert history.train_loss.shape == (3, 1)
+    assert np.isnan(history.test_loss).all() and np.isnan(history.test_acc).all()
+    assert np.isfinite(history.train_loss).all()
 
 
 # ---------------------------------------------------------------------------
@@ -202,7 +216,8 @@ def test_history_without_test_data_and_with_progress_bar():
         ({"momentum": -0.5}, "momentum must be a finite number >= 0"),
         ({"optimizer": "adam", "momentum": 0.9}, "momentum applies to SGD only"),
         ({"optimizer": "rmsprop"}, r"optimizer must be one of \['sgd', 'adam'\]"),
-        ({"seed": -3}, "seed must be an integer >= 0 or None; got -3"),
+        ({"random_state": -3}, "random_state must be a non-negative int; got -3"),
+        ({"random_state": "zero"}, "random_state must be None, a non-negative int"),
         ({"x_test": np.zeros((3, 12))}, "pass both x_test and y_test, or neither"),
         (
             {"x_test": np.zeros((3, 12)), "y_test": [0, 1]},
@@ -244,7 +259,7 @@ def test_bad_model_and_evaluate_input():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_fit_on_cuda_matches_cpu():
     x, y = task()
-    options = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "seed": 1}
+    options = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "random_state": 1}
     cpu, gpu = EnsembleMLP(2, 12), EnsembleMLP(2, 12).cuda()
     h_cpu, h_gpu = fit(cpu, x, y, **options), fit(gpu, x, y, **options)
     for got, want in zip(gpu.parameters(), cpu.parameters(), strict=True):
@@ -262,7 +277,7 @@ class Crash(Exception):
 
 def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
     x, y = task()
-    options = dict(epochs=9, batch_size=32, optimizer="adam", lr=0.01, seed=1)
+    options = dict(epochs=9, batch_size=32, optimizer="adam", lr=0.01, random_state=1)
     reference = EnsembleMLP((3, 4), 12, hidden=(5, 3))
     full = fit(reference, x, y, **options)
 
@@ -276,15 +291,15 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path):
 
     model = EnsembleMLP((3, 4), 12, hidden=(5, 3))
     with pytest.raises(Crash):
-        fit(model, x, y, **options, callback=crash_at_7, checkpoint=path, checkpoint_every=3)
+        fit(model, x, y, **options, on_epoch=crash_at_7, checkpoint=path, checkpoint_every=3)
     assert seen == list(range(8))
     seen.clear()
     fresh = EnsembleMLP((3, 4), 12, hidden=(5, 3))  # a new process: same init, state from disk
-    resumed = fit(fresh, x, y, **options, callback=seen.append, checkpoint=path)
+    resumed = fit(fresh, x, y, **options, on_epoch=seen.append, checkpoint=path)
     assert seen == [7, 8, 9]  # continued after the checkpoint of epoch 6
     for a, b in zip(params(reference), params(fresh), strict=True):
         np.testing.assert_array_equal(a, b)
-    pd.testing.assert_frame_equal(full, resumed)
+    pd.testing.assert_frame_equal(full.to_frame(), resumed.to_frame())
 
 
 def test_checkpoint_with_other_settings_is_refused(tmp_path):
@@ -295,3 +310,90 @@ def test_checkpoint_with_other_settings_is_refused(tmp_path):
         fit(MLP(12, hidden=(4,), seed=0), x, y, epochs=2, lr=0.5, checkpoint=path)
     with pytest.raises(ValueError, match="checkpoint_every"):
         fit(MLP(12, hidden=(4,), seed=0), x, y, epochs=2, checkpoint=path, checkpoint_every=0)
+
+
+# ---------------------------------------------------------------------------
+# divergence: a NaN or infinite loss stops the run and names the knob
+
+
+@pytest.mark.parametrize(
+    ("scale", "lr", "match"),
+    [
+        (1.0, 1e30, r"lower lr \(now 1e\+30\)"),  # one step throws the weights to ~1e30
+        (1e30, 0.01, r"standardise x_train \(largest \|x_train\| is 1e\+30\)"),
+    ],
+)
+def test_fit_stops_when_the_loss_is_not_finite(scale, lr, match):
+    x, y = task(n=40)
+    x[0, 0] = 1.0  # the largest |x| is then exactly the scale
+    seen = []
+    net = MLP(12, hidden=(8,), activation="relu", seed=0)
+    with pytest.raises(DivergenceError, match=match) as info:
+        fit(net, x * scale, y, epochs=5, lr=lr, on_epoch=seen.append)
+    assert "training diverged at epoch 1" in str(info.value)
+    assert seen == [0]  # nothing of the diverged epoch reaches the hook
+
+
+def test_fit_refuses_inputs_beyond_float32():
+    x, y = task(n=10)
+    with pytest.raises(InvalidParameterError, match="x_train has entries beyond the range"):
+        fit(MLP(12, seed=0), x * 1e40, y, epochs=1)
+
+
+@pytest.mark.parametrize("name", ["on_epoch", "progress"])
+def test_fit_checks_its_callbacks_before_training(name):
+    x, y = task(n=10)
+    net = MLP(12, seed=0)
+    before = params(net)
+    with pytest.raises(InvalidParameterError, match=f"{name} must be None or a callable; got int"):
+        fit(net, x, y, epochs=1, **{name: 5})
+    for got, want in zip(params(net), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------------------
+# fit and train_vib return the same kind of history
+
+
+def _fit_run(x, y, progress):
+    return fit(
+        EnsembleMLP(2, 4, hidden=(3,)),
+        x,
+        y,
+        epochs=3,
+        x_test=x,
+        y_test=y,
+        progress=progress,
+        random_state=0,
+    )
+
+
+def _vib_run(x, y, progress):
+    torch.manual_seed(0)
+    model = VIBClassifier(4, 2, encoder=(3,), dim=2)
+    return train_vib(model, x, y, epochs=3, x_test=x, y_test=y, progress=progress, random_state=0)
+
+
+@pytest.mark.parametrize(
+    ("train", "kind", "rows_per_epoch"), [(_fit_run, TrainingHistory, 2), (_vib_run, VIBHistory, 1)]
+)
+def test_both_loops_return_a_history_and_report_progress_alike(train, kind, rows_per_epoch):
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 4))
+    y = (x[:, 0] > 0.5).astype(int)
+    calls = []
+    history = train(x, y, lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert isinstance(history, History) and isinstance(history, kind)
+    with pytest.raises(AttributeError):
+        history.epoch = None  # frozen
+    n = len(history.epoch)
+    assert history.train_acc.shape[0] == history.test_acc.shape[0] == n
+    assert ((history.test_acc >= 0) & (history.test_acc <= 1)).all()
+    frame = history.to_frame()
+    assert len(frame) == n * rows_per_epoch
+    np.testing.assert_array_equal(np.unique(frame["epoch"]), history.epoch)
+    np.testing.assert_allclose(np.sort(frame["train_acc"]), np.sort(history.train_acc.ravel()))
+    fields = history.to_dict()
+    assert {"epoch", "train_acc", "test_acc"} <= set(fields)
+    np.testing.assert_array_equal(fields["test_acc"], history.test_acc)

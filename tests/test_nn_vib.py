@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from ibkit._validation import DivergenceError, InvalidParameterError
 from ibkit.estimators.kde import KDEEstimator
 from ibkit.nn.adversarial import fgsm_accuracy
 from ibkit.nn.nonlinear_ib import GaussianNoise, NonlinearIB, kde_upper_bound
@@ -192,6 +193,61 @@ def test_train_vib_rejects_bad_input(kwargs, match):
 def test_classifier_rejects_negative_beta():
     with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
         VIBClassifier(4, 3, beta=-1e-3)
+
+
+def test_classifier_rejects_a_beta_beyond_float32():
+    # 1e300 is inf in the float32 loss: every rate would be NaN
+    with pytest.raises(InvalidParameterError, match=r"beta must be at most 3.4e\+38.*got 1e\+300"):
+        VIBClassifier(4, 3, beta=1e300)
+
+
+def _nonlinear_ib(beta):
+    return NonlinearIB(4, 3, encoder=(8,), dim=2, decoder=(8,), beta=beta)
+
+
+@pytest.mark.parametrize(
+    ("make", "scale", "match"),
+    [
+        # beta * KL overflows float32 (max 3.4e38) for any KL above 3.4 nats
+        (lambda: VIBClassifier(4, 3, encoder=(8,), dim=2, beta=1e38), 1.0, r"beta \(now 1e\+38\)"),
+        # squared inputs of 1e30 overflow the KL (VIB) and the pairwise distances (NonlinearIB)
+        (lambda: VIBClassifier(4, 3, encoder=(8,), dim=2, beta=1e-3), 1e30, "standardise x_train"),
+        (lambda: _nonlinear_ib(0.1), 1e30, "standardise x_train"),
+        (lambda: _nonlinear_ib(0.0), 1e30, r"lower lr \(now 0.01\), or standardise"),
+    ],
+)
+def test_training_stops_when_the_loss_is_not_finite(make, scale, match):
+    x, y = _blobs(n=60)
+    torch.manual_seed(0)
+    calls = []
+    with pytest.raises(DivergenceError, match=match) as info:
+        train_vib(
+            make(),
+            x * scale,
+            y,
+            epochs=3,
+            lr=1e-2,
+            random_state=0,
+            progress=lambda d, t: calls.append(d),
+        )
+    assert "training diverged at epoch 1" in str(info.value)
+    assert calls == []  # stopped inside the first epoch, before reporting it
+
+
+def test_train_vib_refuses_inputs_beyond_float32():
+    x, y = _blobs(n=60)
+    with pytest.raises(InvalidParameterError, match="x_train has entries beyond the range"):
+        train_vib(VIBClassifier(4, 3, encoder=(), dim=2), x.astype(float) * 1e40, y, epochs=1)
+
+
+def test_train_vib_checks_progress_before_training():
+    x, y = _blobs(n=60)
+    model = VIBClassifier(4, 3, encoder=(), dim=2)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(InvalidParameterError, match="progress must be None or a callable; got int"):
+        train_vib(model, x, y, epochs=1, progress=5)
+    for p, q in zip(model.parameters(), before, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
 
 
 # --- NonlinearIB --------------------------------------------------------------------------

@@ -7,8 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from ibkit._validation import DivergenceError
+from ibkit.nn import vib_sweep
 from ibkit.nn.vib_plots import plot_vib_sweep
-from ibkit.nn.vib_sweep import vib_sweep
 
 matplotlib.use("Agg")
 from test_nn_vib import _blobs  # noqa: E402
@@ -82,7 +83,9 @@ def test_explicit_test_set_is_used():
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (dict(betas=[1e-3, -1.0]), "betas must be >= 0"),
+        (dict(betas=[1e-3, -1.0]), r"betas\[1\] must be a finite number >= 0; got -1.0"),
+        (dict(betas=[1e-3, 1e300]), r"betas\[1\] must be at most 3.4e\+38"),
+        (dict(progress=5), "progress must be None or a callable; got int"),
         (dict(y=np.zeros(5, dtype=int)), "60 rows but y has 5 labels"),
         (dict(model="mine"), "model must be one of"),
         (dict(test_size=1.5), r"test_size must be in \(0, 1\)"),
@@ -95,6 +98,14 @@ def test_sweep_rejects_bad_input(args, match):
     kwargs = dict(x=x, y=y, betas=[1e-3], epochs=1) | args
     with pytest.raises(ValueError, match=match):
         vib_sweep(**kwargs)
+
+
+def test_a_diverging_beta_stops_the_sweep_instead_of_a_nan_row():
+    x, y = _blobs(n=60)
+    calls = []
+    with pytest.raises(DivergenceError, match=r"lower beta \(now 1e\+38\)"):
+        vib_sweep(x, y, [1e-3, 1e38], progress=lambda d, t: calls.append(d), **SMALL)
+    assert calls == list(range(1, 16))  # the first beta trained, the second stopped
 
 
 def test_plot_has_the_plane_accuracy_and_robustness_panels(sweep):

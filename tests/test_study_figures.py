@@ -140,3 +140,17 @@ def test_trajectories_snr_and_training_curves(tmp_path):
     assert np.allclose(axes[0].lines[0].get_ydata(), [1.0, 0.45])
     for suffix in ("png", "svg", "pdf"):
         assert save_figure(axes[0], tmp_path / f"t.{suffix}").stat().st_size > 0
+
+
+def test_training_curves_take_the_history_fit_returns():
+    torch = pytest.importorskip("torch")
+    from ibkit.nn import MLP, fit
+
+    x = torch.tensor(np.eye(4), dtype=torch.float32)
+    y = torch.tensor([0, 1, 0, 1])
+    history = fit(MLP(4, [3], 2, seed=0), x, y, epochs=3, lr=0.1)
+    axes = plot_training_curves(history)
+    frame = history.to_frame()
+    mean_loss = frame.groupby("epoch")["train_loss"].mean().to_numpy()
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), mean_loss)
+    plt.close(axes[0].figure)

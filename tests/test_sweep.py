@@ -54,10 +54,32 @@ def runs(folder: Path) -> dict[int, int]:
     return counts
 
 
+@pytest.fixture
+def samples_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(400)
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"a": x, "b": x + 0.5 * rng.standard_normal(400)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def labelled_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((150, 3))
+    path = tmp_path / "data.npz"
+    np.savez(path, x=x, y=(x[:, 0] > 0.5).astype(int))
+    return path
+
+
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     ) as local:
         yield local
 
@@ -236,13 +258,8 @@ def test_curve_job_on_the_12bit_task():
     assert (table["i_ty"] <= table["i_xy"] + 1e-9).all()
 
 
-def test_estimate_job_reads_a_file(tmp_path):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(400)
-    pd.DataFrame({"a": x, "b": x + 0.5 * rng.standard_normal(400)}).to_csv(
-        tmp_path / "s.csv", index=False
-    )
-    grid = [{"data": str(tmp_path / "s.csv"), "x": "a", "y": ["b"], "method": "gaussian"}]
+def test_estimate_job_reads_a_file(samples_csv):
+    grid = [{"data": str(samples_csv), "x": "a", "y": ["b"], "method": "gaussian"}]
     table = run_sweep("estimate", grid)
     assert table["status"].tolist() == ["ok"]
     np.testing.assert_allclose(table["value"][0], 0.5 * np.log2(1 + 4), atol=0.15)
@@ -254,8 +271,8 @@ def test_estimate_job_reads_a_file(tmp_path):
 
 def test_resolve_job_by_name_path_and_callable():
     assert {"curve", "estimate"} <= set(available_jobs())
-    name, func = resolve_job("ibkit.sweep:estimate_job")
-    assert func is resolve_job("estimate")[1] and name == "ibkit.sweep:estimate_job"
+    name, func = resolve_job("ibkit.jobs:estimate_job")
+    assert func is resolve_job("estimate")[1] and name == "ibkit.jobs:estimate_job"
     assert resolve_job(draw_job)[0].endswith(":draw_job")
     with pytest.raises(ValueError, match="unknown job 'nope'; choose one of: curve"):
         resolve_job("nope")
@@ -291,6 +308,124 @@ def test_run_sweep_refuses_to_resume_from_another_table(tmp_path):
     assert path.read_text() == "a,b\n1,2\n"
 
 
+@pytest.mark.parametrize(
+    ("job", "grid", "match"),
+    [
+        ("estimate", [{"rho": 0.5}], r"grid\[0\] \{rho=0.5\}: job 'estimate' needs the parameter "
+         r"'method' \(its parameters: method, data, n_samples, .*, units, \.\.\.\)"),
+        ("estimate", [{"method": "ksg"}, {"method": "ksg", "data": "gausian"}],
+         r"grid\[1\] .*data='gausian' is neither one of gaussian, student_t, independent nor "
+         "an existing file"),
+        ("estimate", [{"method": "kde", "k": 3}], r"grid\[0\] \{method='kde', k=3\}: .*'k'"),
+        ("estimate", [{"method": "nope"}], "unknown method 'nope'"),
+        ("estimate", [{"method": "ksg", "dof": 3.0}], "data='gaussian': .*dof"),
+        ("estimate", [{"method": "ksg", "n_samples": 0}], "n_samples must be an integer >= 2"),
+        ("estimate", [{"method": "ksg", "units": "dits"}], "units must be"),
+        ("estimate", [{"method": "ksg", "data": "{csv}"}], "is a file: give its columns as x"),
+        ("estimate", [{"method": "ksg", "data": "{csv}", "x": "a", "y": "b", "rho": 0.5}],
+         "rho apply to the ground-truth tasks"),
+        ("curve", [{"max_clusterz": 3}], "the curve job has no parameter 'max_clusterz'"),
+        ("curve", [{"data": "{csv}", "label_noise": 0.1}], "label_noise applies to data='12bit'"),
+        ("curve", [{"normalize": False}], "the curve job sets normalize itself"),
+        ("plane", [{"activation": "tanhh"}], r"unknown activation\(s\) \['tanhh'\]"),
+        ("plane", [{"table": "everything"}], "table must be one of summary, compression"),
+        ("plane", [{"epochz": 3}], "the plane job has no parameter 'epochz'"),
+        ("plane", [{"seeds": 0}], "seeds must be an integer >= 1"),
+        ("plane", [{"lr": -1.0}], "lr must be a finite number > 0"),
+        ("vib", [{"beta": -1.0}], "beta must be a finite number >= 0"),
+        ("vib", [{"beta": 1.0, "epochz": 3}], "the vib job has no parameter 'epochz'"),
+        ("vib", [{"beta": 1.0, "data": "mnist"}], "data='mnist' is neither one of digits"),
+    ],
+)  # fmt: skip
+def test_a_bad_grid_point_stops_the_sweep_before_any_job_runs(
+    tmp_path, samples_csv, job, grid, match
+):
+    folder = tmp_path / "markers"
+    folder.mkdir()
+    first = {"value": 0, "folder": str(folder)}
+    grid = [{k: v.format(csv=samples_csv) if isinstance(v, str) else v for k, v in p.items()}
+            for p in grid]  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        run_sweep(job, grid, path=tmp_path / "out" / "t.csv")
+    assert not (tmp_path / "out").exists()  # nothing ran, nothing was written
+    with pytest.raises(
+        ValueError,
+        match=r"grid\[1\] \{valu=1.*has no parameter 'valu' and needs the parameter 'value'",
+    ):
+        run_sweep(marker_job, [first, {"valu": 1, "folder": str(folder)}])
+    assert runs(folder) == {}
+
+
+def test_a_parameter_can_belong_to_some_points_of_a_grid(tmp_path):
+    grids = [{"method": ["ksg"], "k": [2, 5]}, {"method": ["gaussian"]}]
+    table = run_sweep("estimate", expand_grid(grids, {"rho": 0.6, "n_samples": 300}))
+    assert (table["status"] == "ok").all(), table["error"].dropna().tolist()
+    assert table["method"].tolist() == ["ksg", "ksg", "gaussian"]
+    np.testing.assert_array_equal(table["k"], [2.0, 5.0, np.nan])
+    np.testing.assert_allclose(table["true_mi"], -0.5 * np.log2(1 - 0.6**2))
+    # in one product the parameter reaches every point, and the estimator that does not
+    # take it stops the sweep before it starts
+    with pytest.raises(ValueError, match=r"grid\[1\] \{method='gaussian', k=2\}: .*'k'"):
+        run_sweep("estimate", expand_grid({"method": ["ksg", "gaussian"], "k": [2]}))
+
+
+def test_outputs_stay_inside_the_sweep_folder(tmp_path):
+    study = {"seeds": 1, "epochs": 2, "n_points": 2, "hidden": [2], "estimators": ["bin0.07"]}
+    path = tmp_path / "sweep" / "plane.csv"
+    for out, match in [
+        ("../escape", r"grid\[0\] .*: out='../escape' is not inside the sweep's output folder"),
+        (".", "is not inside"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            run_sweep("plane", [{"out": out, **study}], path=path)
+    with pytest.raises(ValueError, match=r"grid\[1\] .*also the output of grid\[0\]"):
+        run_sweep("plane", expand_grid({"activation": ["tanh", "relu"]}, {"out": "s", **study}))
+    grid = [{"activation": "tanh", "out": "studies/tanh", **study},
+            {"activation": "relu", "out": str(tmp_path / "elsewhere"), **study}]  # fmt: skip
+    table = run_sweep("plane", grid, path=path)
+    assert (table["status"] == "ok").all(), table["error"].dropna().tolist()
+    assert (tmp_path / "sweep" / "studies" / "tanh" / "config.json").is_file()
+    assert (tmp_path / "elsewhere" / "config.json").is_file()  # absolute: taken as given
+    assert table.groupby("job_index")["out"].first().tolist() == ["studies/tanh", grid[1]["out"]]
+
+
+def threads_job(*, random_state):
+    """The threads of the BLAS libraries this job computes with."""
+    from threadpoolctl import threadpool_info
+
+    return [{"threads": max(pool["num_threads"] for pool in threadpool_info())}]
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_jobs_compute_on_one_blas_thread(backend):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2):  # what a two-core machine gives a process by default
+        table = run_sweep(threads_job, [{}, {}], backend=backend, n_jobs=2)
+    assert table["threads"].tolist() == [1, 1]
+
+
+def test_a_local_dask_cluster_listens_on_loopback_only():
+    psutil = pytest.importorskip("psutil")
+    from ibkit.sweep import _dask_client
+
+    def listening():
+        me = psutil.Process()
+        return {
+            (p.pid, c.laddr.ip, c.laddr.port)
+            for p in [me, *me.children(recursive=True)]
+            for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        }
+
+    before = listening()
+    with _dask_client(None, 1) as client:
+        new = listening() - before
+        link = client.dashboard_link
+    assert new and {ip for _, ip, _ in new} == {"127.0.0.1"}, new
+    assert link.startswith("http://127.0.0.1:")
+
+
 # --------------------------------------------------------------------------- config
 
 
@@ -320,13 +455,54 @@ def test_example_config_is_valid():
         ('job = "estimate"\n[grid]\nrho = 0.5\n', "'rho' must be a non-empty list"),
         ('job = "estimate"\ngrid = 3\n', "'grid' must be a table"),
         ('job = "estimate\n', "not valid TOML"),
+        ('job = "estimate"\nscheduler = 5\n', "scheduler must be the address of a Dask"),
+        ('job = "estimate"\nn_jobs = "two"\n', "n_jobs must be an integer >= 1; got 'two'"),
+        ('job = "estimate"\nseed = -1\n', "seed must be an integer >= 0"),
+        ('job = "estimate"\nbackend = "spark"\n', "backend must be one of serial"),
+        ("job = 3\n", "job must be a string; got 3"),
+        ('job = "nope"\n', "unknown job 'nope'; choose one of: curve, estimate"),
+        ('job = "estimate"\n[[grid]]\nrho = 0.5\n', "'rho' must be a non-empty list"),
+        ('job = "estimate"\nfixed = [1]\n', "'fixed' must be a table"),
     ],
 )
 def test_load_config_rejects_bad_files(tmp_path, text, match):
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=f"^{path}: .*{match}"):
         load_config(path)
+
+
+def test_load_config_refuses_a_binary_file_in_one_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(b'job = "estimate"\n\xff\xfe\x00\x81')
+    with pytest.raises(ValueError, match=f"^{path}: not valid TOML \\(not UTF-8 text\\)"):
+        load_config(path)
+
+
+def test_load_config_reads_a_list_of_grids(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'job = "estimate"\n[[grid]]\nmethod = ["ksg"]\nk = [3, 5]\n'
+        '[[grid]]\nmethod = ["gaussian"]\n[fixed]\nrho = 0.5\n'
+    )
+    assert load_config(path).grid == [
+        {"method": "ksg", "k": 3, "rho": 0.5},
+        {"method": "ksg", "k": 5, "rho": 0.5},
+        {"method": "gaussian", "rho": 0.5},
+    ]
+
+
+def test_input_files_are_read_from_the_folder_of_the_config(tmp_path, samples_csv, monkeypatch):
+    config = samples_csv.parent / "s.toml"
+    config.write_text(
+        'job = "estimate"\n[fixed]\ndata = "s.csv"\nx = "a"\ny = "b"\nmethod = "gaussian"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(config)
+    assert cfg.grid[0]["data"] == str(samples_csv)
+    assert run_sweep(cfg.job, cfg.grid)["status"].tolist() == ["ok"]
 
 
 def test_load_config_missing_file(tmp_path):
@@ -358,28 +534,34 @@ def test_plane_job_per_seed_rows_in_a_kept_folder(tmp_path):
     assert (tmp_path / "s" / "compression.csv").is_file()
 
 
-def test_plane_job_refuses_an_unknown_table():
-    table = run_sweep("plane", [{"activation": "tanh", "table": "everything"}])
-    assert table["status"].tolist() == ["error"]
-    assert "table must be one of summary, compression" in table["error"][0]
-
-
-def test_vib_job_grid_over_beta_on_a_table_file(tmp_path):
-    rng = np.random.default_rng(0)
-    x = rng.random((150, 3))
-    path = tmp_path / "data.npz"
-    np.savez(path, x=x, y=(x[:, 0] > 0.5).astype(int))
-    options = {"data": str(path), "seed": 0, "epochs": 2, "dim": 2, "encoder": [8]}
+def test_vib_job_grid_over_beta_on_a_table_file(labelled_npz):
+    options = {"data": str(labelled_npz), "seed": 0, "epochs": 2, "dim": 2, "encoder": [8]}
     grid = expand_grid({"beta": [1e-3, 1.0]}, options)
     table = run_sweep("vib", grid)
     assert (table["status"] == "ok").all(), table["error"].dropna().tolist()
     assert table["beta"].tolist() == [1e-3, 1.0] and len(table) == 2
     assert (table["relevance_bits"] <= table["h_y_bits"] + 1e-9).all()
     # with a fixed seed a job's row is the sweep's row at that beta (common random numbers)
-    from ibkit.nn.vib_sweep import vib_sweep
+    from ibkit.nn import vib_sweep
 
-    direct = vib_sweep(x, (x[:, 0] > 0.5).astype(int), [1.0], epochs=2, dim=2, encoder=[8])
+    data = np.load(labelled_npz)
+    direct = vib_sweep(data["x"], data["y"], [1.0], epochs=2, dim=2, encoder=[8])
     assert table["rate_bits"].iloc[1] == pytest.approx(direct["rate_bits"].iloc[0])
+
+
+def test_the_vib_job_trains_on_one_torch_thread(labelled_npz):
+    torch = pytest.importorskip("torch")
+    from ibkit.nn import torch_threads
+
+    seen = []
+    point = {"beta": 0.1, "data": str(labelled_npz), "epochs": 2, "dim": 2, "encoder": [4]}
+    with torch_threads(2):  # what the process had
+        table = run_sweep(
+            "vib", [{**point, "progress": lambda *_: seen.append(torch.get_num_threads())}]
+        )
+        assert torch.get_num_threads() == 2  # and has again
+    assert table["status"].tolist() == ["ok"], table["error"].tolist()
+    assert seen and set(seen) == {1}
 
 
 @pytest.mark.parametrize("name", ["plane_sweep.toml", "vib_sweep.toml"])

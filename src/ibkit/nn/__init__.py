@@ -1,6 +1,8 @@
 """PyTorch parts of ibkit: models, ensembles of seeds, the information-plane recorder, VIB.
 
 Everything here needs PyTorch (``pip install 'ibkit[torch]'``); names load on first use.
+No public name is also the name of a submodule: importing ``ibkit.nn.<module>`` sets that
+attribute on the package, which would then shadow the name listed here.
 """
 
 import importlib
@@ -16,6 +18,8 @@ _EXPORTS: dict[str, str] = {
     "BatchedLinear": "ensemble",
     "fit": "training",
     "evaluate": "training",
+    "History": "training",
+    "TrainingHistory": "training",
     "member_losses": "training",
     "torch_threads": "training",
     "InformationPlane": "plane",
@@ -34,8 +38,8 @@ _EXPORTS: dict[str, str] = {
     "NonlinearIB": "nonlinear_ib",
     "GaussianNoise": "nonlinear_ib",
     "kde_upper_bound": "nonlinear_ib",
-    "vib_sweep": "vib_sweep",
-    "MODELS": "vib_sweep",
+    "vib_sweep": "_vib_sweep",
+    "MODELS": "_vib_sweep",
     "fgsm_accuracy": "adversarial",
     "fgsm_attack": "adversarial",
     "plot_vib_sweep": "vib_plots",

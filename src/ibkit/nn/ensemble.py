@@ -40,6 +40,13 @@ from ibkit.nn.mlp import (
     seeded_generator,
 )
 
+__all__ = [
+    "BatchedLinear",
+    "EnsembleMLP",
+    "ensemble_size",
+    "member_seeds",
+]
+
 
 class BatchedLinear(nn.Module):
     """S independent linear layers: (S, n, in) or broadcast (n, in) -> (S, n, out).

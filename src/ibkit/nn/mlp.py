@@ -35,6 +35,15 @@ from torch import nn
 
 from ibkit._validation import InvalidParameterError, check_int
 
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "make_activation",
+    "output_probabilities",
+]
+
+
 #: activation name -> factory of the torch module applied after each hidden layer
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,

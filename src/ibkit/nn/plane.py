@@ -40,14 +40,16 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ibkit._tables import CsvTable
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
     check_int,
     check_random_state,
+    check_real,
     check_units,
 )
-from ibkit.estimators import MIEstimator, resolve_estimators
+from ibkit.estimators import MIEstimator, resolve_plane_estimators
 from ibkit.nn.ensemble import ensemble_size, member_seeds
 from ibkit.nn.gradients import GradientSNR
 from ibkit.nn.mlp import output_kind, output_probabilities
@@ -208,50 +210,14 @@ def plane_points(
     if x is None:
         x_labels = np.arange(n)
     else:
-        x_arr = np.asarray(x)
+        x_arr = np.asarray(check_real(x, "x"))
         if x_arr.ndim == 0 or x_arr.shape[0] != n:
             raise InvalidParameterError(
                 f"x must have one row per probe row ({n}); got shape {x_arr.shape}"
             )
         x_labels = _input_labels(x_arr)
     rng = check_random_state(random_state)
-    return _points(acts, x_labels, y_labels, resolve_estimators(estimators), units, rng)
-
-
-class _CsvTable:
-    """A table kept in memory and mirrored to a CSV file, one flushed append per update.
-
-    A later update with new columns rewrites the file (atomically, through a temporary
-    file) with the widened header; otherwise rows are appended under the existing one.
-    """
-
-    def __init__(self, path: Path | None, text_columns: Sequence[str]) -> None:
-        self.path = path
-        self.text_columns = tuple(text_columns)
-        self.frame: pd.DataFrame | None = None
-        if path is not None and path.exists() and path.stat().st_size > 0:
-            self.frame = pd.read_csv(
-                path,
-                dtype=dict.fromkeys(self.text_columns, str),
-                keep_default_na=False,
-                na_values=[""],
-            )
-
-    def append(self, rows: pd.DataFrame) -> None:
-        old_columns = None if self.frame is None else list(self.frame.columns)
-        self.frame = (
-            rows if self.frame is None else pd.concat([self.frame, rows], ignore_index=True)
-        )
-        if self.path is None:
-            return
-        if old_columns is None:
-            self.frame.to_csv(self.path, index=False)
-        elif list(self.frame.columns) == old_columns:
-            rows.reindex(columns=old_columns).to_csv(self.path, mode="a", header=False, index=False)
-        else:
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            self.frame.to_csv(tmp, index=False)
-            os.replace(tmp, self.path)
+    return _points(acts, x_labels, y_labels, resolve_plane_estimators(estimators), units, rng)
 
 
 class InformationPlane:
@@ -298,10 +264,13 @@ class InformationPlane:
         (:class:`~ibkit.nn.gradients.GradientSNR`) between calls of :meth:`record`, into
         :attr:`gradients`.
     path : str or Path, optional
-        CSV file the rows are appended to (flushed at every record). If it exists, its
-        rows are loaded and epochs already recorded for this ``run``, ``labels`` and
-        seed(s) are skipped, so a rerun of an interrupted script resumes. With
-        ``track_gradients`` the gradient rows go to ``<stem>_gradients<suffix>`` beside it.
+        CSV file the rows are appended to (synced to disk at every record). If it
+        exists, its rows are loaded and epochs already recorded for this ``run``,
+        ``labels`` and seed(s) are skipped, so a rerun of an interrupted script resumes;
+        a torn last line, and the rows of an epoch recorded only in part, are dropped
+        (see :meth:`recorded_epochs`). With ``track_gradients`` the gradient rows go to
+        ``<stem>_gradients<suffix>`` beside it, and an epoch counts as recorded only
+        with them.
     run : str
         Value of the ``run`` column.
     seed : int, optional
@@ -375,7 +344,7 @@ class InformationPlane:
         n = self.x_probe.shape[0]
         self.y_probe = _check_labels(y_probe, n, "y_probe")
         self.x_labels = _input_labels(self.x_probe.numpy())
-        self.estimators = resolve_estimators(estimators)
+        self.estimators = resolve_plane_estimators(estimators)
         self.estimator_params = {k: dict(e.params) for k, e in self.estimators.items()}
         if isinstance(layers, str):
             layers = [layers]
@@ -389,7 +358,7 @@ class InformationPlane:
         self.units = check_units(units)
         self.batch_size = n if batch_size is None else check_int(batch_size, "batch_size")
         self.track_gradients = bool(track_gradients)
-        self.path = None if path is None else Path(path)
+        self.path = None if path is None else _check_path(path)
         if not isinstance(run, str) or not run:
             raise InvalidParameterError(f"run must be a non-empty string; got {run!r}")
         self.run = run
@@ -413,11 +382,11 @@ class InformationPlane:
         self._rows: slice = slice(0, 0)
         self._gradient_snr: GradientSNR | None = None
         self._gradient_rows: tuple[int, pd.DataFrame] | None = None
-        self._tables: dict[str, _CsvTable] | None = None
+        self._tables: dict[str, CsvTable] | None = None
 
     # -- tables -----------------------------------------------------------------------
 
-    def _table(self, kind: str) -> _CsvTable:
+    def _table(self, kind: str) -> CsvTable:
         """The results or gradients table, loaded from ``path`` on first use."""
         if self._tables is None:
             grad_path = (
@@ -427,8 +396,8 @@ class InformationPlane:
             )
             text = _TEXT_COLUMNS + tuple(k for k, v in self.labels.items() if isinstance(v, str))
             self._tables = {
-                "results": _CsvTable(self.path, text),
-                "gradients": _CsvTable(grad_path, text),
+                "results": CsvTable(self.path, text),
+                "gradients": CsvTable(grad_path, text),
             }
         return self._tables[kind]
 
@@ -443,23 +412,68 @@ class InformationPlane:
         return None if frame is None else frame.copy()
 
     def recorded_epochs(self) -> set[int]:
-        """Epochs already in :attr:`results` for this run, labels and seed(s)."""
+        """Epochs whose rows are all in the tables for this run, labels and seed(s).
+
+        Known once the recorder is attached: attaching drops from the tables (and their
+        files) the rows of any epoch recorded only in part, by a run killed while
+        writing them, so that it is recorded again.
+        """
         if self._done is None:
-            self._done = self._epochs_in_table()
+            raise RuntimeError(
+                "the recorder is not attached; use `with plane:` or call plane.attach() first"
+            )
         return self._done
 
-    def _epochs_in_table(self) -> set[int]:
-        t = self._table("results").frame
-        if t is None:
-            return set()
-        mask = t["run"] == self.run
+    def missing_epochs(self) -> set[int]:
+        """Scheduled epochs not yet recorded (needs ``n_epochs``); see :meth:`recorded_epochs`."""
+        if self.schedule.n_epochs is None:
+            raise InvalidParameterError(
+                "missing_epochs needs the number of epochs: pass n_epochs to the recorder"
+            )
+        scheduled = {e for e in range(self.schedule.n_epochs) if self.schedule(e)}
+        return scheduled - self.recorded_epochs()
+
+    def _load_tables(self) -> None:
+        """Find the epochs whose rows are complete; drop the rows of the others."""
+        rows_per_member = {"results": len(self.layer_names) * len(self.estimators)}
+        if self._gradient_snr is not None:
+            rows_per_member["gradients"] = len(self._gradient_snr.weights)
+        mine, complete = {}, None
+        for kind, n_rows in rows_per_member.items():
+            frame = self._table(kind).frame
+            if frame is None:
+                mine[kind], epochs = None, set()
+            else:
+                mine[kind] = self._mine(kind, frame)
+                counts = frame[mine[kind]].groupby(["epoch", "member"]).size()
+                whole = counts[counts == n_rows].groupby(level="epoch").size()
+                epochs = set(whole[whole == len(self.seeds)].index.astype(int))
+            complete = epochs if complete is None else complete & epochs
+        for kind, mask in mine.items():
+            if mask is None:
+                continue
+            table = self._table(kind)
+            stale = mask & ~table.frame["epoch"].isin(complete).to_numpy()
+            if stale.any():
+                table.remove(stale)
+        self._done = complete
+
+    def _mine(self, kind: str, t: pd.DataFrame) -> np.ndarray:
+        """Which rows of a table belong to this run, labels and member seeds."""
+        missing = {"run", "seed", "member", "epoch"} - set(t.columns)
+        if missing:
+            raise InvalidParameterError(
+                f"{self._table(kind).path} is not an information-plane table (no columns "
+                f"{sorted(missing)}); pass another path, or delete the file"
+            )
+        mask = np.array(t["run"] == self.run, dtype=bool)
         for key, value in self.labels.items():
-            mask &= t[key] == value if key in t else False
-        mine = np.zeros(len(t), dtype=bool)
+            mask &= (t[key] == value).to_numpy() if key in t else False
+        members = np.zeros(len(t), dtype=bool)
         for member, seed in enumerate(self.seeds):
             same_seed = t["seed"].isna() if _is_nan(seed) else t["seed"] == seed
-            mine |= ((t["member"] == member) & same_seed).to_numpy()
-        return set(t.loc[mask.to_numpy() & mine, "epoch"].astype(int).tolist())
+            members |= ((t["member"] == member) & same_seed).to_numpy()
+        return mask & members
 
     def should_record(self, epoch: int) -> bool:
         """Whether :meth:`record` would record ``epoch`` (scheduled, not yet recorded).
@@ -477,14 +491,15 @@ class InformationPlane:
     # -- hooks ------------------------------------------------------------------------
 
     def attach(self) -> InformationPlane:
-        """Register the hooks and check the model on a dry run of two probe rows.
+        """Register the hooks, check the model on a dry run of two probe rows, load the tables.
 
         Raises
         ------
         ValueError
             If the model rejects the probe, a named layer does not exist, does not run
-            or runs more than once per forward pass, or a layer's output is not a tensor
-            with the probe rows on its sample axis.
+            or runs more than once per forward pass, a layer's output is not a tensor
+            with the probe rows on its sample axis, or ``path`` holds a file that is not
+            an information-plane table.
         """
         if self._handles:
             return self
@@ -497,6 +512,7 @@ class InformationPlane:
             self._dry_run(modules)
             if self.track_gradients:
                 self._gradient_snr = GradientSNR(self.model, seed=self.seed).attach()
+            self._load_tables()
         except BaseException:
             self.detach()
             raise
@@ -719,7 +735,18 @@ class InformationPlane:
 
 
 def _check_probe(x_probe: Any) -> torch.Tensor:
-    x = x_probe.detach().cpu() if isinstance(x_probe, torch.Tensor) else torch.as_tensor(x_probe)
+    check_real(x_probe, "x_probe")
+    try:
+        x = (
+            x_probe.detach().cpu()
+            if isinstance(x_probe, torch.Tensor)
+            else torch.as_tensor(x_probe)
+        )
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidParameterError(
+            f"x_probe must be a numeric array or tensor, rows = samples; got "
+            f"{type(x_probe).__name__} ({exc})"
+        ) from None
     if x.ndim == 0 or x.shape[0] < 2:
         raise InvalidParameterError(
             f"x_probe must have at least 2 rows (samples); got shape {tuple(x.shape)}"
@@ -727,6 +754,18 @@ def _check_probe(x_probe: Any) -> torch.Tensor:
     if x.is_floating_point() and not torch.isfinite(x).all():
         raise InvalidParameterError("x_probe has NaN or infinite entries; pass finite inputs")
     return x
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError(f"path must be a file path; got {type(path).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidParameterError(
+            f"path {str(path)!r} is a folder; pass the path of a CSV file in it, such as "
+            f"{str(path / 'plane.csv')!r}"
+        )
+    return path
 
 
 class _LayerError(ValueError):

@@ -12,10 +12,14 @@ the same trajectory as an :class:`MLP` with the same seed trained alone, up to f
 rounding.
 
 The minibatch order of member s comes from its own :class:`torch.Generator`, seeded
-from ``(seed, seeds[s])`` (see :func:`fit`), so it does not depend on the other members.
-After every epoch the loss and accuracy of every member on the full training (and test)
-arrays go into the history, and ``callback(epoch)`` runs: the hook for an
-information-plane recorder (epoch 0 is before the first update).
+from ``(random_state, seeds[s])`` (see :func:`fit`), so it does not depend on the other
+members. After every epoch the loss and accuracy of every member on the full training (and
+test) arrays go into the :class:`TrainingHistory`, and ``on_epoch(epoch)`` runs: the hook
+for an information-plane recorder (epoch 0 is before the first update). A NaN or infinite
+training loss stops the run with :class:`~ibkit._validation.DivergenceError`.
+
+Every training loop of :mod:`ibkit.nn` returns a :class:`History` and reports to the same
+``progress(done, total)`` callback.
 
 References
 ----------
@@ -29,24 +33,144 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
+import pickle
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive
+from ibkit._tables import atomic_write
+from ibkit._validation import (
+    DivergenceError,
+    InvalidParameterError,
+    check_callback,
+    check_int,
+    check_positive,
+    check_random_state,
+    check_real,
+    pandas_module,
+)
 from ibkit.nn.ensemble import EnsembleMLP
-from ibkit.nn.mlp import MLP, check_seed
+from ibkit.nn.mlp import MLP
+
+__all__ = [
+    "History",
+    "OPTIMIZERS",
+    "TrainingHistory",
+    "evaluate",
+    "fit",
+    "member_losses",
+    "torch_threads",
+]
+
 
 OPTIMIZERS = ("sgd", "adam")
 
 #: history columns after ``epoch`` and ``seed``, in the order kept in memory
 _METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+#: ``progress(done, total)``: epochs finished so far and epochs in all.
+Progress = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------------------
+# histories
+
+
+@runtime_checkable
+class History(Protocol):
+    """What every training loop of :mod:`ibkit.nn` returns (:func:`fit`, ``train_vib``).
+
+    A frozen dataclass whose array fields follow ``epoch`` along their first axis: entry
+    (or row) i belongs to epoch ``epoch[i]``. ``train_acc`` and ``test_acc`` are the
+    accuracies on the training and test data (``test_acc`` is NaN without test data).
+    """
+
+    epoch: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+
+    def to_frame(self) -> Any:
+        """A tidy :class:`pandas.DataFrame`, one row per epoch (and member)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a dictionary (arrays stay numpy arrays)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingHistory:
+    """Loss and accuracy of every member after every epoch of a :func:`fit` run.
+
+    Attributes
+    ----------
+    epoch : ndarray of int, shape (epochs + 1,)
+        ``0, 1, …, epochs``; epoch 0 is before the first update.
+    seeds : tuple of int or None
+        The model seed of each member (``model.seeds``, or ``(model.seed,)`` for an MLP).
+    train_loss, train_acc, test_loss, test_acc : ndarray, shape (epochs + 1, n_members)
+        Mean cross-entropy (nats) and accuracy of each member on the full training and
+        test arrays, computed without gradients; the test columns are NaN without test
+        data.
+    """
+
+    epoch: np.ndarray
+    seeds: tuple[int | None, ...]
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+
+    def to_frame(self) -> Any:
+        """Columns ``epoch, seed, train_loss, train_acc, test_loss, test_acc``.
+
+        One row per epoch and member, members in the order of :attr:`seeds`. Needs pandas.
+        """
+        pd = pandas_module("TrainingHistory.to_frame")
+        n_members = len(self.seeds)
+        return pd.DataFrame(
+            {
+                "epoch": np.repeat(self.epoch, n_members),
+                "seed": pd.array(list(self.seeds) * len(self.epoch), dtype="Int64"),
+                **{name: getattr(self, name).ravel() for name in _METRICS},
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a dictionary (arrays stay numpy arrays)."""
+        return asdict(self)
+
+
+def check_loss(loss: Any, epoch: int, x: torch.Tensor, **knobs: float) -> None:
+    """Raise :class:`DivergenceError` if ``loss`` holds a NaN or an infinity.
+
+    Parameters
+    ----------
+    loss : float or array-like
+        The training loss (of each member) after ``epoch``.
+    epoch : int
+        The epoch just trained (0: before training).
+    x : torch.Tensor
+        The training inputs; the message quotes their largest magnitude.
+    **knobs : float
+        The settings that make a run diverge when too large (``lr``, ``beta``), by name.
+    """
+    values = np.asarray(loss, dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    lower = " or ".join(f"{name} (now {value:g})" for name, value in knobs.items())
+    raise DivergenceError(
+        f"training diverged at epoch {epoch} (the training loss is {values[bad].flat[0]}); "
+        f"lower {lower}, or standardise x_train (largest |x_train| is "
+        f"{float(x.abs().max()):.3g})"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -114,6 +238,7 @@ def _check_model(model: Any) -> None:
 
 
 def _as_tensor(a: Any, name: str) -> torch.Tensor:
+    check_real(a, name)
     try:
         return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -131,8 +256,6 @@ def _data(
         raise InvalidParameterError(
             f"{x_name} must have shape (n, {model.in_features}) with n >= 1; got {tuple(x_t.shape)}"
         )
-    if x_t.is_complex():
-        raise InvalidParameterError(f"{x_name} must be real numbers; got dtype {x_t.dtype}")
     x_t = x_t.to(torch.float64)
     if not torch.isfinite(x_t).all():
         raise InvalidParameterError(f"{x_name} has NaN or infinite entries; pass finite numbers")
@@ -151,7 +274,18 @@ def _data(
             f"e.g. {y_f[bad][0].item()}"
         )
     weight = model.linear_layers()[0].weight
+    x_t = check_range(x_t, weight.dtype, x_name)
     return x_t.to(weight), y_t.to(device=weight.device, dtype=torch.int64)
+
+
+def check_range(x: torch.Tensor, dtype: torch.dtype, name: str) -> torch.Tensor:
+    """Return ``x`` if its entries are finite in ``dtype`` (the model's), else raise."""
+    if not torch.isfinite(x.to(dtype)).all():
+        raise InvalidParameterError(
+            f"{name} has entries beyond the range of {dtype} (largest |{name}| is "
+            f"{float(x.abs().max()):.3g}); standardise {name}"
+        )
+    return x
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +297,14 @@ def _order_generator(seed: int | None, member_seed: int | None) -> torch.Generat
     entropy = [int(s) for s in (seed, member_seed) if s is not None]
     sequence = np.random.SeedSequence(entropy or None)
     return torch.Generator().manual_seed(int(sequence.generate_state(1, np.uint64)[0]))
+
+
+def _data_seed(random_state: Any) -> int | None:
+    """The data-order seed: ``random_state`` if None or an int, else an int drawn from it."""
+    generator = check_random_state(random_state)
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return None if random_state is None else int(random_state)
+    return int(generator.integers(2**63 - 1))
 
 
 def _minibatches(
@@ -228,18 +370,21 @@ class _Checkpoint:
         """Load the saved state if the file exists; return its epoch (−1 without one)."""
         if not self.path.exists():
             return -1
-        state = torch.load(self.path, weights_only=True)
+        state = _read_checkpoint(self.path)
         if state["settings"] != self.settings:
             raise InvalidParameterError(
                 f"checkpoint {self.path} was written with other settings "
                 f"({state['settings']}); delete it or train with the same settings"
             )
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["optimizer"])
-        for g, g_state in zip(self.generators, state["generators"], strict=True):
-            g.set_state(g_state)
-        epoch = int(state["epoch"])
-        self.records[: epoch + 1] = state["records"]
+        try:
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            for g, g_state in zip(self.generators, state["generators"], strict=True):
+                g.set_state(g_state)
+            epoch = int(state["epoch"])
+            self.records[: epoch + 1] = state["records"]
+        except (RuntimeError, ValueError, TypeError, KeyError) as exc:
+            raise _unusable(self.path, f"it holds another model: {exc}") from None
         return epoch
 
     def save(self, epoch: int) -> None:
@@ -254,10 +399,46 @@ class _Checkpoint:
             "generators": [g.get_state() for g in self.generators],
             "records": self.records[: epoch + 1].clone(),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.path)
+        with atomic_write(self.path, "wb") as handle:
+            torch.save(state, handle)
+
+
+_CHECKPOINT_KEYS = ("settings", "epoch", "model", "optimizer", "generators", "records")
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The state saved in ``path``: plain tensors and containers only, never code."""
+    try:
+        state = torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as exc:  # a class or function, refused by weights_only
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        held = found.group(1) if found else "objects"
+        raise _unusable(path, f"it holds {held}, not only tensors and numbers") from None
+    except Exception as exc:  # a truncated or empty file, or not a torch file at all
+        raise _unusable(path, f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict) or not set(_CHECKPOINT_KEYS) <= set(state):
+        raise _unusable(path, "not a checkpoint written by fit")
+    return state
+
+
+def _unusable(path: Path, reason: str) -> InvalidParameterError:
+    first = next((line for line in reason.splitlines() if line.strip()), reason)
+    return InvalidParameterError(
+        f"checkpoint {path} cannot be used ({first.strip()}); delete it to train from the "
+        "start, or pass another checkpoint path"
+    )
+
+
+def checkpoint_epoch(path: str | os.PathLike[str]) -> int:
+    """The last epoch saved in a checkpoint of :func:`fit`, or −1 if there is no file.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable checkpoint (the message says to delete it).
+    """
+    path = Path(path)
+    return int(_read_checkpoint(path)["epoch"]) if path.exists() else -1
 
 
 # ---------------------------------------------------------------------------
@@ -304,15 +485,15 @@ def fit(
     optimizer: str = "sgd",
     lr: float = 0.01,
     momentum: float = 0.0,
-    seed: int | None = None,
+    random_state: Any = None,
     x_test: Any = None,
     y_test: Any = None,
-    callback: Callable[[int], None] | None = None,
-    progress: bool = False,
+    on_epoch: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int = 100,
-) -> pd.DataFrame:
-    r"""Train ``model`` in place; return one row of loss and accuracy per epoch and member.
+) -> TrainingHistory:
+    r"""Train ``model`` in place; return the loss and accuracy of every member per epoch.
 
     Parameters
     ----------
@@ -334,45 +515,51 @@ def fit(
         Learning rate, > 0.
     momentum : float
         SGD momentum, ≥ 0; must stay 0 with Adam.
-    seed : int, optional
+    random_state : None, int or numpy Generator
         Seeds the data order together with each member's model seed: member s shuffles
-        with a generator seeded from ``SeedSequence([seed, seeds[s]])`` (``seed=None``:
-        ``SeedSequence([seeds[s]])``; an MLP built without a seed and ``seed=None``:
+        with a generator seeded from ``SeedSequence([random_state, seeds[s]])`` (a
+        Generator gives one int drawn from it; ``None``: ``SeedSequence([seeds[s]])``, so
+        the model's seeds alone fix the run; an MLP built without a seed and ``None``:
         fresh entropy). So member s of an ensemble sees exactly the batches of
-        ``MLP(..., seed=seeds[s])`` trained with the same ``seed``.
+        ``MLP(..., seed=seeds[s])`` trained with the same ``random_state``.
     x_test, y_test : array-like, optional
         Held-out data, evaluated after every epoch; both or neither.
-    callback : callable, optional
-        ``callback(epoch)`` is called with ``epoch = 0`` before training and after each
-        epoch ``1, …, epochs``, after that epoch's row of the history is computed.
-    progress : bool
-        Show a ``rich`` progress bar (needs ``rich``, from the ``cli`` extra).
+    on_epoch : callable, optional
+        ``on_epoch(epoch)`` is called with ``epoch = 0`` before training and after each
+        epoch ``1, …, epochs``, once that epoch's losses are computed (the hook of an
+        :class:`~ibkit.nn.plane.InformationPlane`: ``on_epoch=plane.record``).
+    progress : callable(done, total), optional
+        Called after every epoch with (epochs done, epochs).
     checkpoint : path, optional
         File that makes the run resumable: every ``checkpoint_every`` epochs and at the
         end, the model, the optimizer, the data-order generators and the history so far
         are saved there (atomically). If the file exists when ``fit`` starts, training
         continues from the saved epoch — with the same settings, else ``ValueError`` —
-        and reproduces the uninterrupted run; ``callback`` is called again only for
+        and reproduces the uninterrupted run; ``on_epoch`` is called again only for
         the epochs after the saved one.
     checkpoint_every : int
         Epochs between checkpoints, ≥ 1.
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``epoch, seed, train_loss, train_acc, test_loss, test_acc``; one row per
-        epoch ``0, …, epochs`` and member, members in the order of ``model.seeds``.
-        Losses are mean cross-entropies in nats on the full arrays (computed without
-        gradients); the test columns are NaN without test data.
+    TrainingHistory
+        Epochs ``0, …, epochs`` by members; ``to_frame()`` gives one row per epoch and
+        member (columns ``epoch, seed, train_loss, train_acc, test_loss, test_acc``).
+
+    Raises
+    ------
+    DivergenceError
+        If a training loss becomes NaN or infinite (too large a learning rate, or
+        inputs of too large a scale); nothing after that epoch is recorded or saved.
 
     Examples
     --------
     >>> x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     >>> ens = EnsembleMLP(2, 2, hidden=(4,), activation="relu")
     >>> history = fit(ens, x, [0, 0, 0, 1], epochs=100, optimizer="adam", lr=0.05)
-    >>> history.shape, history.columns[:3].tolist()
-    ((202, 6), ['epoch', 'seed', 'train_loss'])
-    >>> history[history.epoch == 100].train_acc.tolist()  # x1 AND x2, learnt by both members
+    >>> history.train_loss.shape, history.to_frame().columns[:3].tolist()
+    ((101, 2), ['epoch', 'seed', 'train_loss'])
+    >>> history.train_acc[-1].tolist()  # x1 AND x2, learnt by both members
     [1.0, 1.0]
     """
     _check_model(model)
@@ -389,7 +576,9 @@ def fit(
         raise InvalidParameterError(
             f"momentum applies to SGD only; got momentum={momentum} with Adam"
         )
-    check_seed(seed)
+    seed = _data_seed(random_state)
+    on_epoch = check_callback(on_epoch, "on_epoch")
+    progress = check_callback(progress, "progress")
     if (x_test is None) != (y_test is None):
         raise InvalidParameterError("pass both x_test and y_test, or neither")
     x, y = _data(model, x_train, y_train, "x_train", "y_train")
@@ -429,45 +618,31 @@ def fit(
 
     def record(epoch: int) -> None:
         records[epoch, :, :2] = _evaluate(model, x, y).cpu()
+        check_loss(records[epoch, :, 0], epoch, x, lr=lr)
         if test is not None:
             records[epoch, :, 2:] = _evaluate(model, *test).cpu()
-        if callback is not None:
-            callback(epoch)
+        if on_epoch is not None:
+            on_epoch(epoch)
 
     def step(xb: torch.Tensor, yb: torch.Tensor) -> None:
         opt.zero_grad(set_to_none=True)
         member_losses(_logits(model, xb), yb, kind).sum().backward()
         opt.step()
 
-    bar: Any = contextlib.nullcontext()
-    if progress:
-        from rich.progress import Progress
+    if first == 0:
+        record(0)
+        first = 1
+    for epoch in range(first, epochs + 1):
+        if full_batch:
+            step(x, y)
+        else:
+            for index in _minibatches(n, batch_size, generators, x.device):
+                step(x[index], y[index])
+        record(epoch)
+        if saver is not None:
+            saver.save(epoch)
+        if progress is not None:
+            progress(epoch, epochs)
 
-        bar = Progress(transient=True)
-        task = bar.add_task("training", total=epochs)
-    with bar:
-        if first == 0:
-            record(0)
-            first = 1
-        elif progress:
-            bar.advance(task, first - 1)
-        for epoch in range(first, epochs + 1):
-            if full_batch:
-                step(x, y)
-            else:
-                for index in _minibatches(n, batch_size, generators, x.device):
-                    step(x[index], y[index])
-            record(epoch)
-            if saver is not None:
-                saver.save(epoch)
-            if progress:
-                bar.advance(task)
-
-    values = records.reshape(-1, len(_METRICS)).numpy()
-    return pd.DataFrame(
-        {
-            "epoch": np.repeat(np.arange(epochs + 1), n_members),
-            "seed": pd.array(list(member_seeds) * (epochs + 1), dtype="Int64"),
-            **{name: values[:, i] for i, name in enumerate(_METRICS)},
-        }
-    )
+    metrics = records.permute(2, 0, 1).contiguous().numpy()
+    return TrainingHistory(np.arange(epochs + 1), tuple(member_seeds), *metrics)

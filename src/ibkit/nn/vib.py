@@ -19,7 +19,9 @@ the IB curve on the information plane.
 - :class:`VIBClassifier` is the paper's model: ReLU MLP encoder, bottleneck, linear
   decoder; in eval mode it averages the softmax over ``n_samples_eval`` draws of :math:`z`.
 - :func:`train_vib` trains it (or a :class:`~ibkit.nn.nonlinear_ib.NonlinearIB`) with Adam
-  and returns a :class:`VIBHistory` of rate, relevance and accuracy per epoch, in bits.
+  and returns a :class:`VIBHistory` of rate, relevance and accuracy per epoch, in bits (a
+  :class:`~ibkit.nn.training.History`, as :func:`~ibkit.nn.training.fit` returns). A NaN
+  or infinite loss stops it with :class:`~ibkit._validation.DivergenceError`.
 
 References
 ----------
@@ -31,8 +33,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,12 +45,14 @@ from torch import nn
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
+    check_callback,
     check_int,
     check_positive,
     check_random_state,
     pandas_module,
 )
 from ibkit.measures import entropy
+from ibkit.nn.training import Progress, check_loss, check_range
 
 __all__ = [
     "IBLoss",
@@ -62,8 +66,8 @@ __all__ = [
 
 LN2 = math.log(2.0)
 
-#: ``progress(done, total)``: epochs finished so far and epochs in all.
-Progress = Callable[[int, int], None]
+#: The largest β: the losses are float32, whose largest finite value this is.
+MAX_BETA = float(torch.finfo(torch.float32).max)
 
 #: Below this pre-activation, ``log(softplus(r))`` is ``r`` to float precision.
 _SOFTPLUS_LINEAR = -20.0
@@ -200,6 +204,17 @@ def _mlp(widths: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def check_beta(beta: Any, name: str = "beta") -> float:
+    """Return ``beta`` as a float if it is a number in [0, :data:`MAX_BETA`], else raise."""
+    value = check_positive(beta, name, allow_zero=True)
+    if value > MAX_BETA:
+        raise InvalidParameterError(
+            f"{name} must be at most {MAX_BETA:.3g}, the largest float32 (the loss is computed "
+            f"in float32); got {beta!r}; pass a smaller value"
+        )
+    return value
+
+
 def _check_widths(widths: Any, name: str) -> tuple[int, ...]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
         raise InvalidParameterError(
@@ -222,7 +237,7 @@ class StochasticClassifier(nn.Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", minimum=1)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        self.beta = check_positive(beta, "beta", allow_zero=True)
+        self.beta = check_beta(beta)
 
     def _code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
@@ -309,6 +324,9 @@ class VIBClassifier(StochasticClassifier):
 class VIBHistory:
     """Per-epoch record of a :func:`train_vib` run (information in bits).
 
+    A :class:`~ibkit.nn.training.History`: the arrays follow ``epoch``, and
+    :meth:`to_frame` and :meth:`to_dict` give the table and the fields.
+
     Attributes
     ----------
     epoch : ndarray of int
@@ -347,6 +365,10 @@ class VIBHistory:
         frame = pd.DataFrame({c: getattr(self, c) for c in (*cols, "seconds")})
         return frame.assign(h_y_bits=self.h_y_bits, beta=self.beta)
 
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a dictionary (arrays stay numpy arrays)."""
+        return asdict(self)
+
 
 def _check_labelled(
     x: Any, y: Any, *, names: tuple[str, str], model: StochasticClassifier
@@ -364,7 +386,8 @@ def _check_labelled(
             f"{names[1]} has label {int(ya.max())} but the model has {model.n_classes} classes; "
             "build it with n_classes=y.max() + 1"
         )
-    return torch.as_tensor(xa, dtype=torch.float32), torch.as_tensor(ya)
+    xt = check_range(torch.as_tensor(xa), torch.float32, names[0])
+    return xt.to(torch.float32), torch.as_tensor(ya)
 
 
 def _check_labels(y: Any, name: str, *, n_rows: int, x_name: str) -> np.ndarray:
@@ -459,6 +482,12 @@ def train_vib(
     -------
     VIBHistory
 
+    Raises
+    ------
+    DivergenceError
+        If the loss becomes NaN or infinite: β or the learning rate too large, or the
+        inputs of too large a scale (the message names them with their values).
+
     Examples
     --------
     >>> import numpy as np, torch
@@ -490,12 +519,10 @@ def train_vib(
         raise InvalidParameterError(f"decay must be in (0, 1]; got {decay!r}")
     if len(adam_betas) != 2 or not all(0 <= b < 1 for b in adam_betas):
         raise InvalidParameterError(f"adam_betas must be two numbers in [0, 1); got {adam_betas!r}")
-    if progress is not None and not callable(progress):
-        raise InvalidParameterError(
-            f"progress must be a callable(done, total) or None; got {progress!r}"
-        )
+    progress = check_callback(progress, "progress")
 
     seed = _torch_seed(random_state)
+    knobs = {"beta": model.beta, "lr": lr} if model.beta > 0 else {"lr": lr}
     gen = torch.Generator().manual_seed(seed)
     h_y = entropy(torch.bincount(yt).numpy(), normalize=True)
     rows: list[tuple[float, ...]] = []
@@ -507,16 +534,20 @@ def train_vib(
         for epoch in range(1, epochs + 1):
             model.train()
             start = time.perf_counter()
+            loss_sum = 0.0
             for idx in torch.randperm(len(yt), generator=gen).split(batch_size):
                 out = model.loss(xt[idx], yt[idx])
                 opt.zero_grad(set_to_none=True)
                 out.total.backward()
                 opt.step()
+                loss_sum = loss_sum + out.total.detach()
             schedule.step()
             seconds += time.perf_counter() - start
+            check_loss(float(loss_sum), epoch, xt, **knobs)
             if epoch % eval_every == 0 or epoch == epochs:
                 model.eval()
                 ce, rate, acc = _evaluate(model, xt, yt, batch_size)
+                check_loss((ce, rate), epoch, xt, **knobs)
                 test_acc = _evaluate(model, *test, batch_size)[2] if test else math.nan
                 rows.append((epoch, rate / LN2, h_y - ce / LN2, ce / LN2, acc, test_acc, seconds))
                 seconds = 0.0

@@ -1,6 +1,6 @@
 r"""Figures of a β sweep: the information plane and accuracy against β.
 
-:func:`plot_vib_sweep` draws the table of :func:`~ibkit.nn.vib_sweep.vib_sweep`:
+:func:`plot_vib_sweep` draws the table of :func:`~ibkit.nn.vib_sweep`:
 
 - left, each β as a point (rate :math:`\ge I(X;Z)`, relevance :math:`\le I(Z;Y)`) with the
   bounds every true point obeys, :math:`I(Z;Y) \le H(Y)` and :math:`I(Z;Y) \le I(X;Z)`;
@@ -29,7 +29,7 @@ def plot_vib_sweep(df: Any) -> Any:
     Parameters
     ----------
     df : pandas.DataFrame
-        The table returned by :func:`~ibkit.nn.vib_sweep.vib_sweep` (columns ``beta``,
+        The table returned by :func:`~ibkit.nn.vib_sweep` (columns ``beta``,
         ``rate_bits``, ``relevance_bits``, ``h_y_bits``, ``train_acc``, ``test_acc``;
         optional ``chance_acc`` and ``fgsm_acc_<eps>``).
 

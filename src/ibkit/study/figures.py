@@ -203,9 +203,12 @@ def plot_gradient_snr(gradients: Any, *, ax: Any = None, title: str | None = Non
 def plot_training_curves(history: Any, *, axes: Any = None, title: str | None = None) -> Any:
     """Loss and accuracy against epoch, train and test, mean ± std band over seeds.
 
-    ``history`` has the columns ``epoch, train_loss, train_acc`` and optionally
+    ``history`` is what :func:`ibkit.nn.fit` returns (a ``TrainingHistory``), or a
+    table with the columns ``epoch, train_loss, train_acc`` and optionally
     ``test_loss, test_acc`` (one row per epoch and seed). Returns the two Axes.
     """
+    if hasattr(history, "to_frame") and not hasattr(history, "columns"):
+        history = history.to_frame()
     _require_columns(history, ("epoch", "train_loss", "train_acc"), "training history")
     if axes is None:
         _, axes = _subplots(1, 2, figsize=(7.6, 2.8))

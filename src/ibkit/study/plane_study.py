@@ -27,12 +27,20 @@ A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ibkit._validation import InvalidParameterError, check_int, optional_module
+from ibkit._tables import FolderLock, Owner, atomic_write, write_csv, writing_for
+from ibkit._validation import (
+    InvalidParameterError,
+    check_bool,
+    check_callback,
+    check_int,
+    check_positive,
+    optional_module,
+)
 
 __all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_study"]
 
@@ -77,6 +85,9 @@ class PlaneStudy:
         Probability of flipping each label of the task (0: the noise-free task).
     track_gradients : bool
         Record the gradient signal-to-noise ratio per layer.
+
+    Every setting is checked when the configuration is made, so a bad one is refused
+    before anything is written.
     """
 
     activations: tuple[str, ...] = ("tanh", "relu")
@@ -94,20 +105,45 @@ class PlaneStudy:
     track_gradients: bool = True
 
     def __post_init__(self) -> None:
+        from ibkit.nn.mlp import ACTIVATIONS
+        from ibkit.nn.training import OPTIMIZERS
+
         for name in ("activations", "seeds", "hidden", "estimators"):
             value = getattr(self, name)
-            if isinstance(value, (str, int)) or not len(value):
+            if isinstance(value, str) or not isinstance(value, Sequence) or not value:
                 raise InvalidParameterError(f"{name} must be a non-empty sequence; got {value!r}")
+            if len(set(value)) != len(value) and name != "hidden":
+                raise InvalidParameterError(f"{name} must be distinct; got {tuple(value)}")
             object.__setattr__(self, name, tuple(value))
-        unknown = [e for e in self.estimators if e not in PLANE_ESTIMATORS]
-        if unknown:
-            raise InvalidParameterError(
-                f"unknown estimator label(s) {unknown}; choose from {list(PLANE_ESTIMATORS)}"
-            )
-        if len(set(self.seeds)) != len(self.seeds):
-            raise InvalidParameterError(f"seeds must be distinct; got {self.seeds}")
+        for name, allowed in (("activations", ACTIVATIONS), ("estimators", PLANE_ESTIMATORS)):
+            unknown = [v for v in getattr(self, name) if v not in allowed]
+            if unknown:
+                label = "estimator label(s)" if name == "estimators" else "activation(s)"
+                raise InvalidParameterError(
+                    f"unknown {label} {unknown}; choose from {list(allowed)}"
+                )
+        for seed in self.seeds:
+            check_int(seed, "seeds", minimum=0)
+        for width in self.hidden:
+            check_int(width, "hidden", minimum=1)
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.n_points, "n_points", minimum=2)
+        if check_positive(self.train_size, "train_size") >= 1:
+            raise InvalidParameterError(
+                f"train_size must be a fraction strictly between 0 and 1; got {self.train_size!r}"
+            )
+        check_int(self.split_seed, "split_seed", minimum=0)
+        if self.optimizer not in OPTIMIZERS:
+            raise InvalidParameterError(
+                f"optimizer must be one of {list(OPTIMIZERS)}; got {self.optimizer!r}"
+            )
+        check_positive(self.lr, "lr")
+        check_int(self.batch_size, "batch_size", minimum=1)
+        if check_positive(self.label_noise, "label_noise", allow_zero=True) > 0.5:
+            raise InvalidParameterError(
+                f"label_noise must be a probability in [0, 0.5]; got {self.label_noise!r}"
+            )
+        check_bool(self.track_gradients, "track_gradients")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready configuration (tuples as lists)."""
@@ -227,16 +263,27 @@ def run_plane_study(
     out_dir : str or Path
         Folder for ``config.json``, the per-activation tables and checkpoints, and the
         combined ``results.csv``, ``gradients.csv``, ``history.csv``,
-        ``compression.csv`` and ``compression_summary.csv``. A folder holding a study
-        with another configuration is refused.
+        ``compression.csv`` and ``compression_summary.csv``. The study holds the folder's
+        lock while it runs (a second run there raises :class:`OSError` naming the PID
+        that holds it); a folder holding a study with another configuration is refused.
     n_jobs : int
-        Activations trained in parallel worker processes (each with one torch thread).
+        Activations trained in parallel worker processes. Every activation trains and
+        estimates with one thread (torch and BLAS), so the tables depend on the seeds
+        alone, whatever ``n_jobs``; a worker whose parent is killed stops writing.
     progress : callable, optional
         Called with a one-line message as each activation starts and ends.
 
     Returns
     -------
     PlaneStudyResult
+
+    Notes
+    -----
+    Resuming: the table of each activation ends up holding every scheduled epoch, once.
+    Epochs whose rows are incomplete (a run killed while writing them) are dropped and
+    recorded again; if the table lacks an epoch that the training checkpoint has already
+    passed, training starts again from the beginning (it is deterministic) and records
+    only the missing epochs.
     """
     import time
 
@@ -251,46 +298,47 @@ def run_plane_study(
     if not isinstance(study, PlaneStudy):
         raise InvalidParameterError(f"study must be a PlaneStudy; got {type(study).__name__}")
     n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+    say = check_callback(progress, "progress") or (lambda message: None)
     out = Path(out_dir)
-    _claim_folder(out, study)
-    say = progress or (lambda message: None)
 
-    started = time.perf_counter()
-    acts = study.activations
-    if n_jobs == 1 or len(acts) == 1:
-        timings = []
-        for act in acts:
-            say(f"{act}: training {len(study.seeds)} seeds for {study.epochs} epochs")
-            timings.append(_run_activation(study, act, str(out)))
-            say(f"{act}: done in {timings[-1]:.0f} s")
-    else:
-        say(f"training {', '.join(acts)} in {min(n_jobs, len(acts))} processes")
-        timings = Parallel(n_jobs=min(n_jobs, len(acts)))(
-            delayed(_run_activation)(study, act, str(out)) for act in acts
+    with FolderLock(out) as owner:
+        _claim_folder(out, study)
+        started = time.perf_counter()
+        acts = study.activations
+        if n_jobs == 1 or len(acts) == 1:
+            timings = []
+            for act in acts:
+                say(f"{act}: training {len(study.seeds)} seeds for {study.epochs} epochs")
+                timings.append(_run_activation(study, act, str(out), owner))
+                say(f"{act}: done in {timings[-1]:.0f} s")
+        else:
+            say(f"training {', '.join(acts)} in {min(n_jobs, len(acts))} processes")
+            timings = Parallel(n_jobs=min(n_jobs, len(acts)))(
+                delayed(_run_activation)(study, act, str(out), owner) for act in acts
+            )
+        timing = dict(zip(acts, timings, strict=True))
+
+        def gather(name: Callable[[str], str]) -> Any:
+            frames = [pd.read_csv(out / name(act)) for act in acts if (out / name(act)).exists()]
+            return pd.concat(frames, ignore_index=True) if frames else None
+
+        history = gather(lambda act: f"history_{act}.csv")
+        results = gather(lambda act: f"plane_{act}.csv").merge(
+            history, on=["activation", "seed", "epoch"], how="left", validate="many_to_one"
         )
-    timing = dict(zip(acts, timings, strict=True))
-
-    def gather(name: Callable[[str], str]) -> Any:
-        frames = [pd.read_csv(out / name(act)) for act in acts if (out / name(act)).exists()]
-        return pd.concat(frames, ignore_index=True) if frames else None
-
-    history = gather(lambda act: f"history_{act}.csv")
-    results = gather(lambda act: f"plane_{act}.csv").merge(
-        history, on=["activation", "seed", "epoch"], how="left", validate="many_to_one"
-    )
-    gradients = gather(lambda act: f"plane_{act}_gradients.csv")
-    compression = compression_metrics(results)
-    summary = summarize_compression(compression)
-    bound = ib_curve(tishby_12bit(study.label_noise).p_xy)
-    for name, frame in (
-        ("results", results),
-        ("gradients", gradients),
-        ("history", history),
-        ("compression", compression),
-        ("compression_summary", summary),
-    ):
-        if frame is not None:
-            frame.to_csv(out / f"{name}.csv", index=False)
+        gradients = gather(lambda act: f"plane_{act}_gradients.csv")
+        compression = compression_metrics(results)
+        summary = summarize_compression(compression)
+        bound = ib_curve(tishby_12bit(study.label_noise).p_xy)
+        for name, frame in (
+            ("results", results),
+            ("gradients", gradients),
+            ("history", history),
+            ("compression", compression),
+            ("compression_summary", summary),
+        ):
+            if frame is not None:
+                write_csv(frame, out / f"{name}.csv")
     timing["total"] = time.perf_counter() - started
     return PlaneStudyResult(
         study, results, gradients, history, compression, summary, bound, out, timing
@@ -298,61 +346,85 @@ def run_plane_study(
 
 
 def _claim_folder(out: Path, study: PlaneStudy) -> None:
-    """Create ``out`` with ``config.json``, or check that it holds this same study."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``config.json`` in ``out``, or check that it holds this same study."""
     config = out / "config.json"
     if config.exists():
-        previous = json.loads(config.read_text())
+        try:
+            previous = json.loads(config.read_text())
+        except (ValueError, OSError) as exc:  # JSON or UTF-8 errors, a folder
+            reason = " ".join(str(exc).split())
+            raise InvalidParameterError(
+                f"{config} is not a study configuration ({reason}); delete it to start a new "
+                "study in that folder, or choose another one"
+            ) from None
         if previous != study.to_dict():
             raise InvalidParameterError(
                 f"{out} holds a study with another configuration ({config}); resume it with "
                 "the same settings, or choose another output folder"
             )
     else:
-        config.write_text(json.dumps(study.to_dict(), indent=2) + "\n")
+        with atomic_write(config) as handle:
+            handle.write(json.dumps(study.to_dict(), indent=2) + "\n")
 
 
-def _run_activation(study: PlaneStudy, activation: str, out_dir: str) -> float:
-    """Train and record one activation (all seeds at once); return the seconds spent."""
+def _run_activation(study: PlaneStudy, activation: str, out_dir: str, owner: Owner) -> float:
+    """Train and record one activation (all seeds at once); return the seconds spent.
+
+    One torch thread and one BLAS thread: the small nets train fastest so (README,
+    *Speed*), and the float32 sums of the estimators then do not depend on the number of
+    threads a process happens to have. Every write checks that ``owner`` is alive.
+    """
     import time
+
+    from threadpoolctl import threadpool_limits
 
     from ibkit.datasets import tishby_12bit, train_test_split
     from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
+    from ibkit.nn.training import checkpoint_epoch
 
     started = time.perf_counter()
     out = Path(out_dir)
-    task = tishby_12bit(study.label_noise)
-    split = train_test_split(task.x, task.y, study.train_size, random_state=study.split_seed)
-    model = EnsembleMLP(
-        study.seeds, task.x.shape[1], hidden=study.hidden, out_features=2, activation=activation
-    )
-    plane = InformationPlane(
-        model,
-        task.x,
-        task.y,
-        estimators={label: PLANE_ESTIMATORS[label] for label in study.estimators},
-        schedule="log",
-        n_epochs=study.epochs + 1,
-        n_points=study.n_points,
-        track_gradients=study.track_gradients,
-        path=out / f"plane_{activation}.csv",
-        run=activation,
-        labels={"activation": activation},
-    )
-    with plane, torch_threads(1):  # small nets: one thread is fastest (README, Speed)
-        history = fit(
-            model,
-            split.x_train,
-            split.y_train,
-            epochs=study.epochs,
-            batch_size=study.batch_size,
-            optimizer=study.optimizer,
-            lr=study.lr,
-            x_test=split.x_test,
-            y_test=split.y_test,
-            callback=plane.record,
-            checkpoint=out / f"checkpoint_{activation}.pt",
+    checkpoint = out / f"checkpoint_{activation}.pt"
+    with writing_for(owner), threadpool_limits(1), torch_threads(1):
+        task = tishby_12bit(study.label_noise)
+        split = train_test_split(task.x, task.y, study.train_size, random_state=study.split_seed)
+        model = EnsembleMLP(
+            study.seeds, task.x.shape[1], hidden=study.hidden, out_features=2, activation=activation
         )
-    history.insert(0, "activation", activation)
-    history.to_csv(out / f"history_{activation}.csv", index=False)
+        plane = InformationPlane(
+            model,
+            task.x,
+            task.y,
+            estimators={label: PLANE_ESTIMATORS[label] for label in study.estimators},
+            schedule="log",
+            n_epochs=study.epochs + 1,
+            n_points=study.n_points,
+            track_gradients=study.track_gradients,
+            path=out / f"plane_{activation}.csv",
+            run=activation,
+            labels={"activation": activation},
+        )
+        with plane:
+            missing = plane.missing_epochs()
+            if missing and min(missing) <= checkpoint_epoch(checkpoint):
+                checkpoint.unlink()  # only training again reaches the epochs it has passed
+            history = fit(
+                model,
+                split.x_train,
+                split.y_train,
+                epochs=study.epochs,
+                batch_size=study.batch_size,
+                optimizer=study.optimizer,
+                lr=study.lr,
+                x_test=split.x_test,
+                y_test=split.y_test,
+                on_epoch=plane.record,
+                checkpoint=checkpoint,
+            )
+            missing = plane.missing_epochs()
+        if missing:
+            raise RuntimeError(f"{plane.path} lacks the epochs {sorted(missing)} after training")
+        frame = history.to_frame()
+        frame.insert(0, "activation", activation)
+        write_csv(frame, out / f"history_{activation}.csv")
     return time.perf_counter() - started

@@ -7,6 +7,10 @@ order and noise (common random numbers), so the differences between rows come fr
 alone. The rows are points on the information plane: the rate bounds :math:`I(X;Z)` from
 above and the relevance bounds :math:`I(Z;Y)` from below, and :math:`I(Z;Y) \le
 \min(I(X;Z), H(Y))` holds for the true values.
+
+A β whose training diverges (a NaN or infinite loss) stops the sweep with
+:class:`~ibkit._validation.DivergenceError` naming the settings to lower (β, the learning
+rate, the scale of ``x``): no row of the table is ever computed from a diverged model.
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ import torch
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
+    check_callback,
     check_int,
     check_positive,
     pandas_module,
 )
 from ibkit.nn.adversarial import fgsm_accuracy
 from ibkit.nn.nonlinear_ib import NonlinearIB
+from ibkit.nn.training import Progress
 from ibkit.nn.vib import (
-    Progress,
     StochasticClassifier,
     VIBClassifier,
     _check_labels,
     _torch_seed,
+    check_beta,
     train_vib,
 )
 
@@ -54,10 +60,8 @@ def _build(
 
 def _check_betas(betas: Any) -> np.ndarray:
     b = check_array(betas, "betas", ndim=1)
-    if (b < 0).any():
-        raise InvalidParameterError(
-            f"betas must be >= 0 (0 is the deterministic baseline); got {b[b < 0][0]!r}"
-        )
+    for i, beta in enumerate(b):
+        check_beta(float(beta), f"betas[{i}]")
     return b
 
 
@@ -121,6 +125,12 @@ def vib_sweep(
         most frequent test label), ``seconds`` (training time), ``model``, then the
         ``fgsm_acc_<eps>`` columns.
 
+    Raises
+    ------
+    DivergenceError
+        If the training of a β diverges; the message names β (when > 0), the learning
+        rate and the largest input, the knobs to lower.
+
     Examples
     --------
     >>> import numpy as np
@@ -141,6 +151,7 @@ def vib_sweep(
     epochs = check_int(epochs, "epochs", minimum=1)
     eps = None if fgsm_eps is None else check_array(fgsm_eps, "fgsm_eps", ndim=1)
     seed = _torch_seed(random_state)
+    progress = check_callback(progress, "progress")
     if (x_test is None) != (y_test is None):
         raise InvalidParameterError("pass both x_test and y_test, or neither")
     if x_test is None:
