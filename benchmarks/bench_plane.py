@@ -41,7 +41,7 @@ def record_times(model: nn.Module, label: str, repeats: int) -> dict[str, float]
     """Median seconds of one record: total, forward and estimation."""
     task = tishby_12bit()
     estimators = {
-        "binning": get_estimator("binning"),
+        "binning": get_estimator("binning", n_bins=30),
         "binning [-1, 1]": get_estimator("binning", value_range=(-1, 1)),
         "kde": get_estimator("kde", noise_variance=1e-3),
     }

@@ -10,7 +10,9 @@ parameters. Each case first runs with the real input, so the refusal comes from 
 complex numbers alone.
 
 Boolean parameters must be booleans: ``normalize="no"`` is a non-empty string, which
-Python treats as true, so it used to normalise.
+Python treats as true, so ``bool("no")`` would turn it into ``normalize=True``. A
+parameter that takes one kind of object (a model, a result to plot) refuses any other
+with an InvalidParameterError too.
 """
 
 from __future__ import annotations
@@ -258,6 +260,24 @@ def test_complex_refusal_says_how_to_fix():
         m.mutual_information(P_XY + 0j)
 
 
+# (entry point, parameter, call with a pandas object built from the input's values)
+PANDAS_CASES = [
+    ("entropy", "p", lambda pd, v: m.entropy(pd.Series(P + v))),
+    ("mutual_information", "p_xy", lambda pd, v: m.mutual_information(pd.DataFrame(P_XY + v))),
+    ("estimate_mi[ksg]", "x", lambda pd, v: estimate_mi(pd.DataFrame(X + v), X1, "ksg")),
+    ("estimate_mi[ksg]", "y", lambda pd, v: estimate_mi(X, pd.Series(X1 + v), "ksg")),
+    ("estimate_mi[kde]", "x", lambda pd, v: estimate_mi(pd.DataFrame(X + v), LABELS, "kde")),
+]
+
+
+@pytest.mark.parametrize("case", PANDAS_CASES, ids=case_id)
+def test_complex_pandas_objects_are_refused(case):
+    pd = pytest.importorskip("pandas")
+    _, param, call = case
+    call(pd, 0.0)  # the real frame is accepted
+    refuses(lambda v: call(pd, v), 1j, param)
+
+
 # --------------------------------------------------------------------------- booleans
 
 
@@ -277,6 +297,11 @@ def gaussian_plot(**flags: Any) -> Any:
     from ibkit.plots import plot_gaussian_ib
 
     return plot_gaussian_ib(gaussian_ib(COV_X, COV_XY, COV_Y, [1.0, 4.0]), **flags)
+
+
+def torch_only(call: Callable[..., Any], **kwargs: Any) -> Any:
+    pytest.importorskip("torch")
+    return call(**kwargs)
 
 
 # (entry point, parameter, call with keyword arguments)
@@ -302,6 +327,9 @@ BOOL_CASES = [
     ("plot_agglomerative", "annotate", agglomerative_plot),
     ("plot_gaussian_ib", "show_bounds", gaussian_plot),
     ("plot_gaussian_ib", "show_critical", gaussian_plot),
+    ("BinningEstimator", "miller_madow", lambda **k: get_estimator("binning", **k)),
+    ("PluginEstimator", "miller_madow", lambda **k: get_estimator("plugin", **k)),
+    ("InformationPlane", "track_gradients", lambda **k: torch_only(plane_call, **k)),
 ]
 
 
@@ -320,14 +348,26 @@ def test_the_boolean_walk_accepts_true_and_false(case):
         call(**{param: value})
 
 
-def test_normalize_no_no_longer_normalises_counts():
-    counts = np.array([[3.0, 1.0], [1.0, 3.0]])
-    with pytest.raises(InvalidParameterError, match=r"normalize must be True or False; got 'no'"):
-        m.mutual_information(counts, normalize="no")
-
-
 @pytest.mark.parametrize("plot", [curve_plot, agglomerative_plot, gaussian_plot])
 @pytest.mark.parametrize("bad", [None, 1, 0.5])
 def test_legend_is_a_bool_or_a_location(plot, bad):
     with pytest.raises(InvalidParameterError, match=r"^legend must be True, False or a"):
         plot(legend=bad)
+
+
+# --------------------------------------------------------------------------- objects
+
+
+def test_training_refuses_a_model_that_is_not_an_mlp():
+    torch = pytest.importorskip("torch")
+    from ibkit.nn import evaluate, fit
+
+    linear = torch.nn.Linear(2, 2)
+    for call in (
+        lambda: fit(linear, X, LABELS, epochs=1),
+        lambda: evaluate(linear, X, LABELS),
+    ):
+        with pytest.raises(
+            InvalidParameterError, match=r"^model must be an MLP or an EnsembleMLP; got Linear"
+        ):
+            call()

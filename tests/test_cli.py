@@ -153,6 +153,33 @@ def test_two_column_joint_tables_are_still_tables(tmp_path):
     np.testing.assert_array_equal(read_joint(counts), COUNTS)
 
 
+def test_curve_of_counts_where_y_is_a_function_of_x_needs_table(tmp_path):
+    from ibkit.datasets import tishby_12bit
+    from ibkit.measures import entropy
+
+    counts = (tishby_12bit().p_xy > 0).astype(int)  # one sample per x: rows 1,0 and 0,1
+    path = tmp_path / "counts.csv"
+    np.savetxt(path, counts, delimiter=",", fmt="%d")
+    refused = invoke("curve", path, "--out", tmp_path / "o")
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "y is a function of x" in refused.stderr
+    assert "Pass --table (labels=False) to read it as a joint table" in refused.stderr
+    summary = run_json("curve", path, "--table", "--out", tmp_path / "o")
+    h_y = entropy(counts.sum(axis=0) / counts.sum())
+    np.testing.assert_allclose(summary["i_xy"], h_y, rtol=1e-12)
+    np.testing.assert_allclose(summary["h_y"], h_y, rtol=1e-12)
+
+
+def test_curve_refuses_a_typo_in_the_first_row_of_a_table_without_header(tmp_path):
+    path = tmp_path / "jt.csv"
+    path.write_text("0.1,0.2O,0.05\n0.2,0.1,0.05\n0.1,0.1,0.1\n")
+    result = invoke("curve", path, "--out", tmp_path / "o")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"ibkit curve: error: {path}: line 1, column 2: '0.2O' is not a number"
+    )
+
+
 @pytest.mark.parametrize("folder", ["m[/out]", "a[red]b", "[bold]x[/bold]"])
 def test_paths_with_brackets_are_printed_as_they_are(tmp_path, folder):
     path = tmp_path / "t.csv"
@@ -474,14 +501,14 @@ def test_estimate_refuses_an_unknown_parameter_for_every_method(bad_inputs, meth
     assert result.stderr.startswith("ibkit estimate: error: ") and "bogus" in result.stderr
 
 
-def make_hostile_pickle(path: Path, marker: Path) -> None:
+def make_hostile_pickle(path: Path, marker: Path, protocol: int = 2) -> None:
     """A pickle that, if loaded unsafely, would create the folder ``marker`` (code run)."""
 
     class Payload:
         def __reduce__(self):
             return (os.mkdir, (str(marker),))
 
-    path.write_bytes(pickle.dumps(Payload(), protocol=2))
+    path.write_bytes(pickle.dumps(Payload(), protocol=protocol))
 
 
 def make_truncated_checkpoint(path: Path) -> None:
@@ -491,8 +518,19 @@ def make_truncated_checkpoint(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:200])
 
 
-@pytest.mark.parametrize("kind", ["empty", "truncated", "hostile"])
-def test_plane_with_a_broken_checkpoint_gives_one_line(tmp_path, kind):
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("empty", "empty file"),
+        ("truncated", "truncated, or not written by torch.save"),
+        ("hostile", "it holds objects other than tensors and numbers (posix.mkdir), refused "
+                    "for safety"),
+        ("hostile-protocol-5", "it holds objects other than tensors and numbers, refused for "
+                               "safety"),
+    ],
+)  # fmt: skip
+def test_plane_with_a_broken_checkpoint_gives_one_line(tmp_path, kind, reason):
+    """Run as a subprocess: what the user sees on stderr, warnings included, is one line."""
     pytest.importorskip("torch")
     checkpoint = tmp_path / "checkpoint_relu.pt"
     marker = tmp_path / "code-was-run"
@@ -501,13 +539,16 @@ def test_plane_with_a_broken_checkpoint_gives_one_line(tmp_path, kind):
     elif kind == "truncated":
         make_truncated_checkpoint(checkpoint)
     else:
-        make_hostile_pickle(checkpoint, marker)
-    result = invoke("plane", "--activations", "relu", "--seeds", "1", "--epochs", "2",
-                    "--points", "2", "--estimators", "bin0.07", "--out", tmp_path,
-                    "--quiet")  # fmt: skip
-    assert result.exit_code == 2, result.output
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("ibkit plane: error: ") and str(checkpoint) in result.stderr
+        make_hostile_pickle(checkpoint, marker, protocol=5 if kind.endswith("5") else 2)
+    proc = run_module("plane", "--activations", "relu", "--seeds", "1", "--epochs", "2",
+                      "--points", "2", "--estimators", "bin0.07", "--out", tmp_path,
+                      "--quiet", cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        f"ibkit plane: error: checkpoint {checkpoint} cannot be used ({reason}); delete it "
+        "to train from the start, or pass another checkpoint path\n"
+    )
     assert not marker.exists()
 
 

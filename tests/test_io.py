@@ -108,3 +108,70 @@ def test_pairs_are_two_whole_number_columns_with_half_the_rows_repeated(tmp_path
     np.testing.assert_array_equal(read_joint(path, labels=False), rows)
     with pytest.raises(InvalidParameterError, match="labels must be True or False"):
         read_joint(path, labels="yes")
+
+
+def test_a_typo_in_the_first_row_of_a_table_without_header_is_an_error(tmp_path):
+    path = write(tmp_path / "jt.csv", "0.1,0.2O,0.05\n0.2,0.1,0.05\n0.1,0.1,0.1\n")
+    with pytest.raises(InvalidParameterError) as info:
+        read_joint(path)
+    assert str(info.value).startswith(f"{path}: line 1, column 2: '0.2O' is not a number")
+    path.write_text("0.1,0.2,0.05\n0.2,0.1,0.05\n0.1,0.1,0.1\n")  # the typo corrected
+    np.testing.assert_array_equal(
+        read_joint(path), [[0.1, 0.2, 0.05], [0.2, 0.1, 0.05], [0.1, 0.1, 0.1]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a,0.1,0.2O\nb,0.3,0.4\n", "line 1, column 3: '0.2O'"),  # an index, no header
+        ("0.1,0.2\n0.3x,0.4\n0.5,0.6\n", "line 2, column 1: '0.3x'"),  # not an index
+        ("x,y0,y1\na,3,1\nb,1,3x\n", "line 3, column 3: '3x'"),
+    ],
+)
+def test_a_typo_is_never_taken_for_a_header_or_an_index(tmp_path, text, where):
+    path = write(tmp_path / "t.csv", text)
+    with pytest.raises(InvalidParameterError, match=f"t.csv: {where} is not a number"):
+        read_joint(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x,y0,y1\na,3,1\nb,1,3\nc,2,2\n",  # header and index of names
+        "x,0,1\na,3,1\nb,1,3\nc,2,2\n",  # as pandas.crosstab(x, y).to_csv() writes it
+        ",0,1\na,3,1\nb,1,3\nc,2,2\n",  # an empty top-left cell
+        "y0,y1\n3,1\n1,3\n2,2\n",  # a header only
+    ],
+)
+def test_headers_and_indexes_of_names_are_dropped(tmp_path, text):
+    path = write(tmp_path / "t.csv", text)
+    np.testing.assert_array_equal(read_joint(path, labels=False), [[3, 1], [1, 3], [2, 2]])
+
+
+def test_a_typo_in_the_first_row_of_samples_without_header_is_an_error(tmp_path):
+    path = write(tmp_path / "hl.csv", "1,0.1O3\n2,0.5\n3,0.7\n4,0.1\n")
+    with pytest.raises(InvalidParameterError) as info:
+        read_samples(path, ["0"], ["1"])
+    assert str(info.value).startswith(f"{path}: column '1', line 1: '0.1O3' is not a number")
+    path.write_text("1,0.13\n2,0.5\n3,0.7\n4,0.1\n")  # the typo corrected: columns by position
+    x, y = read_samples(path, ["0"], ["1"])
+    np.testing.assert_array_equal(x, [[1], [2], [3], [4]])
+    np.testing.assert_array_equal(y, [0.13, 0.5, 0.7, 0.1])
+
+
+def test_a_header_name_wins_over_a_position(tmp_path):
+    path = write(tmp_path / "s.csv", "1,b,c\n10,20,0.5\n11,21,0.25\n")
+    x, y = read_samples(path, ["1", "b"], ["2"])  # "1" is the column named 1, "2" is c
+    np.testing.assert_array_equal(x, [[10, 20], [11, 21]])
+    np.testing.assert_array_equal(y, [0.5, 0.25])
+
+
+def test_columns_of_a_file_without_header_are_positions_and_the_message_says_so(tmp_path):
+    path = write(tmp_path / "s.csv", "0,1,y\n1,2,3\n4,5,6\n")  # line 1 mostly numbers
+    with pytest.raises(InvalidParameterError) as info:
+        read_samples(path, None, ["y"])
+    assert str(info.value) == (
+        f"{path}: no column 'y'; columns are: 0, 1, 2 (by position: line 1 is not a header, "
+        "as half or more of its cells are numbers)"
+    )

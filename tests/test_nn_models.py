@@ -11,7 +11,13 @@ from scipy import stats
 
 import ibkit.nn
 from ibkit.nn.ensemble import EnsembleMLP
-from ibkit.nn.mlp import ACTIVATIONS, MLP, make_activation, output_probabilities
+from ibkit.nn.mlp import (
+    ACTIVATIONS,
+    MLP,
+    QUANTIZED_RANGES,
+    make_activation,
+    output_probabilities,
+)
 
 X = np.array([-2.0, 0.0, 0.5, 3.0])
 
@@ -305,3 +311,84 @@ def test_every_public_name_is_its_documented_object_after_all_submodules_are_imp
     for name in ibkit.nn.__all__:
         home = importlib.import_module(f"ibkit.nn.{ibkit.nn._EXPORTS[name]}")
         assert getattr(ibkit.nn, name) is getattr(home, name), name
+
+
+# ---------------------------------------------------------------------------
+# quantised activations
+
+
+@pytest.mark.parametrize("name", sorted(QUANTIZED_RANGES))
+def test_quantized_activation_rounds_to_the_nearest_of_2k_levels(name):
+    bits = 3
+    low, high = QUANTIZED_RANGES[name]
+    levels = low + (high - low) * np.arange(2**bits) / (2**bits - 1)
+    a = np.random.default_rng(0).normal(scale=3.0, size=2000)
+    plain = make_activation(name)(torch.tensor(a)).numpy()
+    out = make_activation(name, quantize_bits=bits)(torch.tensor(a)).numpy()
+    nearest = levels[np.abs(plain[:, None] - levels[None, :]).argmin(axis=1)]
+    # away from the midpoints between levels, rounding is unambiguous
+    gap = np.sort(np.abs(plain[:, None] - levels[None, :]), axis=1)
+    clear = gap[:, 1] - gap[:, 0] > 1e-9
+    assert clear.mean() > 0.99
+    np.testing.assert_allclose(out[clear], nearest[clear], rtol=0, atol=1e-15)
+    # every output is a level
+    np.testing.assert_allclose(np.abs(out[:, None] - levels).min(axis=1), 0.0, atol=1e-15)
+
+
+def test_quantize_is_exact_and_passes_the_gradient_straight_through():
+    a = torch.linspace(-3, 3, 101, dtype=torch.float64, requires_grad=True)
+    act = make_activation("tanh", quantize_bits=2)
+    out = act(a)
+    # forward values are exactly the levels ±1, ±1/3 computed as the quantiser does
+    step = 2.0 / 3.0
+    exact = {-1.0, -1.0 + step, -1.0 + 2 * step, -1.0 + 3 * step}
+    assert set(out.detach().numpy().tolist()) <= exact
+    out.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 1 - np.tanh(a.detach().numpy()) ** 2, rtol=1e-12)
+    assert isinstance(act, torch.nn.Tanh)  # recorders that select by module type see it
+
+
+def test_quantized_mlp_layers_take_at_most_2k_values_per_unit():
+    net = MLP(12, (6, 4), quantize_bits=2, seed=0)
+    h = torch.from_numpy(np.random.default_rng(1).normal(size=(500, 12))).float()
+    for name, module in net.named_children():
+        h = module(h)
+        if name.startswith("act"):
+            assert all(torch.unique(unit).numel() <= 4 for unit in h.T)
+    assert net.quantize_bits == 2 and MLP(12).quantize_bits is None
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_quantized_ensemble_equals_its_members(activation):
+    ens = EnsembleMLP([4, 9], 12, hidden=(5, 3), activation=activation, quantize_bits=4)
+    x = rand_x(30)
+    out = ens(x)
+    for s, seed in enumerate(ens.seeds):
+        member = ens.member(s)
+        assert member.quantize_bits == 4
+        plain = MLP(12, (5, 3), activation=activation, seed=seed, quantize_bits=4)
+        torch.testing.assert_close(out[s], member(x), rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(member(x), plain(x), rtol=1e-6, atol=1e-6)
+    stacked = EnsembleMLP.from_members([ens.member(0), ens.member(1)])
+    assert stacked.quantize_bits == 4
+    with pytest.raises(ValueError, match="architecture"):
+        EnsembleMLP.from_members([ens.member(0), MLP(12, (5, 3), activation=activation, seed=1)])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"activation": "relu", "quantize_bits": 4},
+            "quantize_bits needs an activation with a bounded",
+        ),
+        ({"quantize_bits": 0}, "quantize_bits must be an integer >= 1; got 0"),
+        ({"quantize_bits": True}, "quantize_bits must be an integer >= 1; got True"),
+        ({"quantize_bits": 25}, "quantize_bits must be at most 24"),
+    ],
+)
+def test_quantize_bits_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MLP(12, (3,), **kwargs)
+    with pytest.raises(ValueError, match=match):
+        EnsembleMLP(2, 12, (3,), **kwargs)

@@ -349,10 +349,9 @@ def _train_one_epoch(model, x, y):
     return loss.item()
 
 
-def _run(path, n_epochs, crash_after=None):
-    model = _tanh_net(widths=(12, 5, 3, 2), seed=3)
-    x, y = torch.tensor(TASK.x[:128], dtype=torch.float32), torch.tensor(TASK.y[:128])
-    plane = InformationPlane(
+def _recorder(model, x, y, path, **options):
+    """The recorder of :func:`_run`: 9 rows per epoch (3 layers x 3 estimators)."""
+    return InformationPlane(
         model,
         x,
         y,
@@ -362,7 +361,14 @@ def _run(path, n_epochs, crash_after=None):
         seed=3,
         labels={"activation": "tanh"},
         track_gradients=True,
+        **options,
     )
+
+
+def _run(path, n_epochs, crash_after=None):
+    model = _tanh_net(widths=(12, 5, 3, 2), seed=3)
+    x, y = torch.tensor(TASK.x[:128], dtype=torch.float32), torch.tensor(TASK.y[:128])
+    plane = _recorder(model, x, y, path)
     with plane:
         for epoch in range(n_epochs):
             loss = _train_one_epoch(model, x, y)
@@ -431,14 +437,26 @@ def test_an_epoch_without_its_gradient_rows_is_recorded_again(tmp_path):
         assert cut.read_text() == full.read_text()
 
 
-def test_recorded_epochs_are_known_once_attached(tmp_path):
+def test_recorded_epochs_are_known_before_attaching(tmp_path):
+    """An unattached recorder reads its table: whole epochs count, one recorded in part not."""
+    path = tmp_path / "cut.csv"
+    _run(path, 6)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))  # epoch 5 keeps 8 of its 9 rows
+    model = _tanh_net(widths=(12, 5, 3, 2), seed=3)
+    plane = _recorder(model, TASK.x[:128], TASK.y[:128], path, n_epochs=6)
+    assert plane.recorded_epochs() == {0, 1, 2, 3, 4}
+    assert plane.missing_epochs() == {5}
+    assert not plane.should_record(4) and plane.should_record(5)
+    assert not any(m._forward_hooks for m in model.modules())  # nothing left attached
+    assert path.read_text() == "".join(lines[: 1 + 5 * 9])  # the part of epoch 5 is dropped
+
+
+def test_missing_epochs_needs_the_number_of_epochs():
     plane = InformationPlane(_tanh_net(widths=(12, 3, 2)), TASK.x[:16], TASK.y[:16], "binning")
-    with pytest.raises(RuntimeError, match="not attached"):
-        plane.recorded_epochs()
-    with plane:
-        assert plane.recorded_epochs() == set()
-        with pytest.raises(ValueError, match="missing_epochs needs the number of epochs"):
-            plane.missing_epochs()
+    assert plane.recorded_epochs() == set()
+    with pytest.raises(ValueError, match="missing_epochs needs the number of epochs"):
+        plane.missing_epochs()
 
 
 def test_a_path_that_is_not_a_plane_table_is_refused(tmp_path):
@@ -487,7 +505,7 @@ def test_estimators_by_name_object_and_label():
         _tanh_net(widths=(12, 3, 2)), TASK.x[:16], TASK.y[:16], {"bins": "binning", "kde_0.1": kde}
     )
     assert plane.estimator_params["kde_0.1"]["noise_variance"] == 0.1
-    assert plane.estimator_params["bins"]["n_bins"] == 30
+    assert plane.estimator_params["bins"] == get_estimator("binning").params  # the defaults
     with plane:
         plane.record(0)
     assert plane.results.estimator.tolist() == ["bins", "kde_0.1"] * 2

@@ -1,7 +1,9 @@
 """fit and evaluate: hand-computed steps, determinism, ensemble = members one by one,
 divergence, and the history both training loops return."""
 
+import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ import torch
 from ibkit._validation import DivergenceError, InvalidParameterError
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP
-from ibkit.nn.training import History, TrainingHistory, evaluate, fit
+from ibkit.nn.training import History, TrainingHistory, evaluate, fit, loss_ceiling
 from ibkit.nn.vib import VIBClassifier, VIBHistory, train_vib
 
 
@@ -334,6 +336,39 @@ def test_fit_stops_when_the_loss_is_not_finite(scale, lr, match):
     assert seen == [0]  # nothing of the diverged epoch reaches the hook
 
 
+def test_fit_stops_when_the_loss_runs_away_while_finite():
+    # lr=1e3 throws the weights to ~1e3: a finite loss of hundreds of nats, accuracy at
+    # chance, which fit used to record as an ordinary run
+    x, y = task(n=40)
+    ens = EnsembleMLP([0, 1], 12, hidden=(8,), activation="relu")
+    start = evaluate(ens, x, y)["loss"]  # the loss before training, per member
+    ceilings = [f"{10 * max(s, math.log(2)):.3g}" for s in start]
+    seen = []
+    with pytest.raises(DivergenceError) as info:
+        fit(ens, x, y, epochs=3, lr=1e3, on_epoch=seen.append)
+    message = str(info.value)
+    found = re.search(r"training loss is (\S+) nats, above (\S+) nats", message)
+    assert found is not None, message
+    assert float(found[1]) > float(found[2]) and found[2] in ceilings
+    assert "training diverged at epoch 1" in message and "lower lr (now 1000)" in message
+    assert seen == [0]  # nothing of the run-away epoch reaches the hook
+
+
+def test_fit_lets_the_transient_rise_of_a_healthy_run_pass():
+    # full-batch SGD at lr=1 first overshoots to over 3 times the loss it starts from,
+    # then learns: a run the bound of 10 times must leave alone
+    x, y = task(n=256)
+    ens = EnsembleMLP([0, 1, 2], 12, hidden=(32, 16), activation="relu")
+    history = fit(ens, x, y, epochs=30, lr=1.0)
+    assert (history.train_loss / history.train_loss[0]).max() > 3
+    assert (history.train_loss[-1] < history.train_loss[0]).all()
+
+
+def test_loss_ceiling_is_ten_times_the_start_or_ln_k():
+    got = loss_ceiling([0.1, 5.0, math.nan], n_classes=10)
+    np.testing.assert_allclose(got, [10 * math.log(10), 50.0, 10 * math.log(10)])
+
+
 def test_fit_refuses_inputs_beyond_float32():
     x, y = task(n=10)
     with pytest.raises(InvalidParameterError, match="x_train has entries beyond the range"):
@@ -397,3 +432,21 @@ def test_both_loops_return_a_history_and_report_progress_alike(train, kind, rows
     fields = history.to_dict()
     assert {"epoch", "train_acc", "test_acc"} <= set(fields)
     np.testing.assert_array_equal(fields["test_acc"], history.test_acc)
+
+
+@pytest.mark.parametrize("train", [_fit_run, _vib_run])
+def test_history_to_dict_is_plain_json_that_round_trips(train):
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 4))
+    y = (x[:, 0] > 0.5).astype(int)
+    history = train(x, y, None)
+    fields = history.to_dict()
+    back = json.loads(json.dumps(fields))  # numpy arrays or int64 would not serialise
+    assert set(back) == set(fields)
+    for name, value in back.items():
+        want = getattr(history, name)
+        if isinstance(want, tuple):
+            assert value == list(want)
+        else:
+            np.testing.assert_array_equal(np.asarray(value, dtype=float), want)
+            assert not isinstance(fields[name], np.ndarray | np.generic)

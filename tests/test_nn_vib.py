@@ -1,6 +1,7 @@
 """VIB layer and classifier, NonlinearIB, training and FGSM, checked against outside truth."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -268,6 +269,20 @@ def test_kde_bound_equals_the_estimator_module(dtype):
         np.testing.assert_allclose(got, ref, rtol=1e-10 if dtype == torch.float64 else 1e-5)
 
 
+@pytest.mark.parametrize(
+    ("h", "noise_variance", "param"),
+    [
+        (torch.ones(4, 2, dtype=torch.complex64), 0.1, "h"),
+        (torch.ones(4, 2), torch.tensor(0.1 + 0j), "noise_variance"),
+        (torch.ones(4, 2), 0.1j, "noise_variance"),
+    ],
+    ids=["complex-h", "complex-tensor-variance", "complex-variance"],
+)
+def test_kde_bound_refuses_complex_input_naming_it(h, noise_variance, param):
+    with pytest.raises(InvalidParameterError, match=rf"^{param} is complex; pass real numbers"):
+        kde_upper_bound(h, noise_variance)
+
+
 def test_nonlinear_ib_rate_is_the_estimators_bound_on_its_layer():
     torch.manual_seed(0)
     model = NonlinearIB(4, 3, encoder=(16,), dim=2, decoder=(8,), noise_variance=1e-3)
@@ -360,3 +375,41 @@ def test_fgsm_rejects_bad_input():
         fgsm_accuracy(lin, np.full((3, 2), 2.0), [0, 1, 0], 0.1)
     with pytest.raises(ValueError, match="3 rows but y has 2 labels"):
         fgsm_accuracy(lin, np.zeros((3, 2)), [0, 1], 0.1)
+
+
+@pytest.mark.parametrize(
+    ("make", "lr", "knobs"),
+    [
+        (lambda: VIBClassifier(4, 3, encoder=(8,), dim=2, beta=0.0), 100.0, "lower lr (now 100)"),
+        (
+            lambda: VIBClassifier(4, 3, encoder=(8,), dim=2, beta=1e-3),
+            100.0,
+            "lower beta (now 0.001) or lr (now 100)",
+        ),
+        (lambda: _nonlinear_ib(0.0), 10.0, "lower lr (now 10)"),
+    ],
+    ids=["vib", "vib-beta", "nonlinear-ib"],
+)
+def test_training_stops_when_the_loss_runs_away_while_finite(make, lr, knobs):
+    # a learning rate this large throws the weights far away: the loss is thousands of
+    # nats yet finite, and its rows would be nonsense
+    x, y = _blobs(n=60)
+    torch.manual_seed(0)
+    calls = []
+    with pytest.raises(DivergenceError) as info:
+        train_vib(
+            make(),
+            x,
+            y,
+            epochs=3,
+            lr=lr,
+            batch_size=20,
+            random_state=0,
+            progress=lambda d, t: calls.append(d),
+        )
+    message = str(info.value)
+    found = re.search(r"training loss is (\S+) nats, above (\S+) nats", message)
+    assert found is not None, message
+    assert float(found[1]) > float(found[2]) >= 10 * math.log(3) - 0.05  # 10 ln K at least
+    assert "training diverged at epoch 1" in message and knobs in message
+    assert calls == []

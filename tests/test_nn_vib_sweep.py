@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ibkit._validation import DivergenceError
+from ibkit.datasets import load_digits
 from ibkit.nn import vib_sweep
 from ibkit.nn.vib_plots import plot_vib_sweep
 
@@ -106,6 +107,19 @@ def test_a_diverging_beta_stops_the_sweep_instead_of_a_nan_row():
     with pytest.raises(DivergenceError, match=r"lower beta \(now 1e\+38\)"):
         vib_sweep(x, y, [1e-3, 1e38], progress=lambda d, t: calls.append(d), **SMALL)
     assert calls == list(range(1, 16))  # the first beta trained, the second stopped
+
+
+def test_a_runaway_lr_on_digits_stops_the_sweep_instead_of_finite_nonsense():
+    # lr=100 sends the digits loss to ~1e12 nats while it stays finite: the sweep used to
+    # return rows of rate ~1e15 bits and chance accuracy; the default lr trains as usual
+    x, y = load_digits()
+    with pytest.raises(DivergenceError, match=r"above \S+ nats.*lower lr \(now 100\)"):
+        vib_sweep(x, y, [0.0], epochs=1, lr=100.0)
+    with pytest.raises(DivergenceError, match=r"lower beta \(now 0.001\) or lr \(now 100\)"):
+        vib_sweep(x, y, [1e-3], epochs=1, lr=100.0)
+    df = vib_sweep(x, y, [0.0, 1e-3], epochs=2)
+    assert np.all(df["test_acc"] > 0.5)  # chance is 0.1
+    assert np.all(df["ce_bits"] < math.log2(10))
 
 
 def test_plot_has_the_plane_accuracy_and_robustness_panels(sweep):

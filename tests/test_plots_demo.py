@@ -23,7 +23,7 @@ pd = pytest.importorskip("pandas")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from ibkit import ConvergenceWarning  # noqa: E402
+from ibkit import ConvergenceWarning, InvalidParameterError  # noqa: E402
 from ibkit.datasets import tishby_12bit  # noqa: E402
 from ibkit.demo import CSV_COLUMNS, DemoSummary, run_demo  # noqa: E402
 from ibkit.ib import agglomerative_ib, gaussian_ib, ib_curve  # noqa: E402
@@ -207,12 +207,14 @@ def test_legend_option(noisy_curve):
 
 @pytest.mark.parametrize("bad", [None, {"i_xt": [0, 1]}, np.zeros((3, 2)), "curve"])
 def test_plot_ib_curve_rejects_non_curves(bad):
-    with pytest.raises(TypeError, match="IBCurve"):
+    with pytest.raises(InvalidParameterError, match=r"^curve must be the IBCurve that ibkit"):
         plot_ib_curve(bad)
 
 
 def test_plot_ib_curve_rejects_bad_axes(noisy_curve):
-    with pytest.raises(TypeError, match="Axes"):
+    with pytest.raises(
+        InvalidParameterError, match=r"^ax must be a matplotlib Axes or None; got str"
+    ):
         plot_ib_curve(noisy_curve, ax="not axes")
 
 
@@ -248,7 +250,9 @@ def test_plot_agglomerative_overlays_ib_curve(noisy_curve):
 
 
 def test_plot_agglomerative_rejects_other_results(noisy_curve):
-    with pytest.raises(TypeError, match="AgglomerativeIBResult"):
+    with pytest.raises(
+        InvalidParameterError, match=r"^result must be the AgglomerativeIBResult .*; got IBCurve"
+    ):
         plot_agglomerative(noisy_curve)
 
 
@@ -280,7 +284,7 @@ def test_plot_gaussian_ib_curve_and_critical_points():
 
 
 def test_plot_gaussian_ib_rejects_other_results():
-    with pytest.raises(TypeError, match="GaussianIBResult"):
+    with pytest.raises(InvalidParameterError, match=r"^result must be the GaussianIBResult that"):
         plot_gaussian_ib([[1.0]])
 
 
@@ -298,7 +302,7 @@ def test_save_figure_writes_png(tmp_path, noisy_curve):
 
 
 def test_save_figure_rejects_non_figures(tmp_path):
-    with pytest.raises(TypeError, match="Figure"):
+    with pytest.raises(InvalidParameterError, match=r"^fig must be a matplotlib Figure or Axes"):
         save_figure("figure", tmp_path / "x.png")
 
 

@@ -1,6 +1,7 @@
 """The public API: every name of every ``__all__`` resolves to a documented object,
-the numpy core stays free of torch and matplotlib, and the curve results share one
-contract.
+the numpy core stays free of torch and matplotlib, the curve results share one
+contract, ``to_dict()`` gives plain Python values, and every progress callback has one
+type.
 
 The modules are found with :func:`pkgutil.walk_packages` (an import error fails the walk
 instead of hiding a package), and all of them are imported before any name is resolved:
@@ -171,9 +172,11 @@ CURVES = {
 
 
 def is_plain(value: Any) -> bool:
-    """Whether ``value`` is built of Python numbers, strings, bools, None and lists."""
+    """Whether ``value`` is built of Python numbers, strings, bools, None, lists and dicts."""
     if isinstance(value, list):
         return all(is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(type(k) is str and is_plain(v) for k, v in value.items())
     return value is None or type(value) in (int, float, str, bool)
 
 
@@ -206,3 +209,61 @@ def test_curve_results_share_one_contract(kind):
     ax = result.plot()
     assert isinstance(ax, Axes) and "[bits]" in ax.get_xlabel()
     assert result.plot(ax=ax) is ax
+
+
+def test_a_single_solution_to_dict_is_plain_python():
+    from ibkit.ib import iterative_ib
+
+    result = iterative_ib(P_XY, 5.0, random_state=0)
+    d = result.to_dict()
+    # the fields DESIGN.md lists for every solver's result
+    assert set(d) == {
+        "p_t_given_x", "p_t", "p_y_given_t", "beta", "alpha", "i_xt", "i_ty", "h_t",
+        "objective", "units", "n_iter", "converged",
+    }  # fmt: skip
+    bad = {name: type(v).__name__ for name, v in d.items() if not is_plain(v)}
+    assert not bad, f"to_dict() holds values that are not plain Python: {bad}"
+    assert json.loads(json.dumps(d)) == d
+    assert_allclose(d["p_t_given_x"], result.p_t_given_x, rtol=0, atol=0)
+    assert_allclose(d["i_ty"], result.i_ty, rtol=0, atol=0)
+
+
+def _estimate():
+    from ibkit import estimate_mi
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200)
+    return estimate_mi(x, x + rng.standard_normal(200), method="gaussian")
+
+
+def _split():
+    from ibkit.datasets import train_test_split
+
+    return train_test_split(np.arange(20.0).reshape(10, 2), np.arange(10) % 2, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_estimate, _split, lambda: __import__("ibkit.datasets").datasets.tishby_12bit()],
+    ids=["MIEstimate", "Split", "DiscreteTask"],
+)
+def test_every_to_dict_is_plain_python(make):
+    d = make().to_dict()
+    bad = {name: type(v).__name__ for name, v in d.items() if not is_plain(v)}
+    assert not bad, f"to_dict() holds values that are not plain Python: {bad}"
+    assert json.loads(json.dumps(d)) == d
+
+
+# --------------------------------------------------------------------------- progress
+
+PROGRESS_USERS = ["ibkit.ib.curve", "ibkit.demo", "ibkit.sweep"]
+TORCH_PROGRESS_USERS = ["ibkit.nn.training", "ibkit.nn.vib", "ibkit.nn._vib_sweep"]
+
+
+@pytest.mark.parametrize("module", PROGRESS_USERS + TORCH_PROGRESS_USERS)
+def test_progress_callbacks_share_one_type(module):
+    if module in TORCH_PROGRESS_USERS:
+        pytest.importorskip("torch")
+    from ibkit._validation import Progress
+
+    assert importlib.import_module(module).Progress is Progress

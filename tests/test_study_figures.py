@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from ibkit import InvalidParameterError  # noqa: E402
 from ibkit.datasets import tishby_12bit  # noqa: E402
 from ibkit.ib import ib_curve  # noqa: E402
 from ibkit.measures import mutual_information  # noqa: E402
@@ -83,7 +84,9 @@ def test_bound_is_drawn_and_lies_above_every_exact_solution():
 
 
 def test_bound_must_be_an_ib_curve_in_the_units_of_the_table():
-    with pytest.raises(TypeError, match="bound must be an IBCurve"):
+    with pytest.raises(
+        InvalidParameterError, match=r"^bound must be None or the IBCurve .*; got str"
+    ):
         plot_information_plane(plane_table(), bound="curve")
     curve = ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), betas=[2.0], units="nats")
     with pytest.raises(ValueError, match="the bound is in nats and the table in bits"):

@@ -20,8 +20,8 @@ import pytest
 
 from ibkit._tables import (
     LOCK_NAME,
+    BusyError,
     CsvTable,
-    FolderBusyError,
     FolderLock,
     Owner,
     OwnerGoneError,
@@ -32,8 +32,8 @@ from ibkit._tables import (
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from ibkit._tables import FolderLock
-    with FolderLock(sys.argv[1]):
+    from ibkit import _tables
+    with getattr(_tables, sys.argv[2])(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(600)
     """
@@ -42,12 +42,15 @@ HOLD = textwrap.dedent(
 
 @pytest.fixture
 def holder(tmp_path):
-    """Start a process that holds the lock of a folder; kill it (SIGKILL) with ``kill()``."""
+    """Start a process that holds a lock; kill it (SIGKILL) with ``kill()``.
+
+    ``start(target)`` locks a folder, ``start(target, "TableLock")`` a table file.
+    """
     started = []
 
-    def start(folder):
+    def start(target, kind="FolderLock"):
         proc = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", HOLD, str(target), kind], stdout=subprocess.PIPE, text=True
         )
         started.append(proc)
         assert proc.stdout.readline().strip() == "locked"
@@ -65,9 +68,9 @@ def kill(proc):
     proc.wait()
 
 
-def lock_is_free(folder):
-    """Ask the kernel, not the code under test, whether nobody holds the lock."""
-    fd = os.open(folder / LOCK_NAME, os.O_RDONLY)
+def lock_is_free(lock):
+    """Ask the kernel, not the code under test, whether nobody holds the lock file."""
+    fd = os.open(lock, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -80,7 +83,7 @@ def lock_is_free(folder):
 def test_a_second_writer_is_refused_naming_the_folder_and_the_pid(tmp_path, holder):
     folder = tmp_path / "out"
     proc = holder(folder)
-    with pytest.raises(FolderBusyError, match=f"{folder} is in use by process {proc.pid}"):
+    with pytest.raises(BusyError, match=f"{folder} is in use by process {proc.pid}"):
         FolderLock(folder).__enter__()
     with pytest.raises(OSError, match="choose another output folder"):
         FolderLock(folder).__enter__()
@@ -88,14 +91,15 @@ def test_a_second_writer_is_refused_naming_the_folder_and_the_pid(tmp_path, hold
 
 def test_the_lock_is_released_on_exit_and_on_error(tmp_path):
     folder = tmp_path / "out"
+    lock = folder / LOCK_NAME
     with FolderLock(folder) as owner:
-        assert not lock_is_free(folder)
-        assert owner.pid == os.getpid() and owner.folder == folder.absolute()
-        assert (folder / LOCK_NAME).read_text() == f"{os.getpid()}\n"
-    assert lock_is_free(folder)
+        assert not lock_is_free(lock)
+        assert owner.pid == os.getpid() and owner.lock == lock.absolute()
+        assert lock.read_text() == f"{os.getpid()}\n"
+    assert lock_is_free(lock)
     with pytest.raises(KeyboardInterrupt), FolderLock(folder):
         raise KeyboardInterrupt
-    assert lock_is_free(folder)
+    assert lock_is_free(lock)
 
 
 def test_the_lock_file_of_a_killed_run_blocks_nothing(tmp_path, holder):
@@ -121,21 +125,26 @@ def test_writes_stop_once_the_owner_is_killed(tmp_path, holder):
     folder = tmp_path / "out"
     table = CsvTable(folder / "t.csv")
     proc = holder(folder)
-    with writing_for(Owner(folder.absolute(), proc.pid, socket.gethostname())):
+    with writing_for(Owner((folder / LOCK_NAME).absolute(), proc.pid, socket.gethostname())):
         table.append(pd.DataFrame({"a": [1]}))  # the owner is alive: the write goes through
         kill(proc)
         with pytest.raises(OwnerGoneError, match=f"process {proc.pid}, which has ended"):
             table.append(pd.DataFrame({"a": [2]}))
+        with pytest.raises(OwnerGoneError):
+            table.append(pd.DataFrame({"b": [3]}))  # a new column: a rewrite
+        with pytest.raises(OwnerGoneError):
+            table.remove([True])
         with pytest.raises(OwnerGoneError), atomic_write(folder / "other.txt") as handle:
             handle.write("x")
     assert (folder / "t.csv").read_text() == "a\n1\n"
+    assert table.frame.to_dict("list") == {"a": [1]}  # memory and file agree
     assert not (folder / "other.txt").exists()
 
 
 def test_writes_stop_once_another_run_owns_the_folder(tmp_path, holder):
     folder = tmp_path / "out"
     first = holder(folder)
-    token = Owner(folder.absolute(), first.pid, socket.gethostname())
+    token = Owner((folder / LOCK_NAME).absolute(), first.pid, socket.gethostname())
     kill(first)
     second = holder(folder)
     with writing_for(token), pytest.raises(OwnerGoneError, match=f"process {second.pid} holds"):
@@ -180,16 +189,47 @@ def test_an_unreadable_table_names_the_file_and_the_fix(tmp_path, content):
 # --------------------------------------------------------------------------- runs
 
 
-def test_a_sweep_refuses_a_folder_in_use_and_writes_nothing(tmp_path, holder):
+def test_a_sweep_refuses_a_table_in_use_and_writes_nothing(tmp_path, holder):
     from ibkit.sweep import run_sweep
 
-    proc = holder(tmp_path / "out")
     path = tmp_path / "out" / "t.csv"
-    with pytest.raises(OSError, match=f"{tmp_path / 'out'} is in use by process {proc.pid}"):
+    proc = holder(path, "TableLock")
+    with pytest.raises(OSError, match=f"{path} is in use by process {proc.pid}.*another path"):
         run_sweep("estimate", [{"method": "gaussian"}], path=path)
     assert not path.exists()
     kill(proc)
     assert run_sweep("estimate", [{"method": "gaussian"}], path=path)["status"].tolist() == ["ok"]
+
+
+def test_sweeps_into_one_folder_lock_their_own_tables(tmp_path, holder, monkeypatch):
+    """Another table of the folder is busy, the folder too: a sweep on its own table runs."""
+    from ibkit.sweep import run_sweep
+
+    monkeypatch.chdir(tmp_path)
+    holder(tmp_path / "other.csv", "TableLock")
+    holder(tmp_path, "FolderLock")
+    table = run_sweep("estimate", [{"method": "gaussian"}], path="mi.csv")
+    assert table["status"].tolist() == ["ok"]
+    assert lock_is_free(tmp_path / "mi.csv.lock")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        LOCK_NAME, "mi.csv", "mi.csv.done", "mi.csv.lock", "other.csv.lock"
+    ]  # fmt: skip
+
+
+def test_the_sweep_command_locks_its_whole_output_folder(tmp_path, holder):
+    from typer.testing import CliRunner
+
+    from ibkit.cli import app
+
+    config = tmp_path / "s.toml"
+    config.write_text('job = "estimate"\n[fixed]\nmethod = "gaussian"\n')
+    proc = holder(tmp_path / "out")
+    result = CliRunner().invoke(app, ["sweep", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"ibkit sweep: error: {tmp_path / 'out'} is in use by process {proc.pid}"
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [LOCK_NAME]
 
 
 def test_a_plane_study_refuses_a_folder_in_use_and_writes_nothing(tmp_path, holder):

@@ -1,9 +1,10 @@
 """Read user files: joint tables p(x,y) and sample columns, from ``.csv`` or ``.npz``.
 
 Used by the command line, the sweep jobs and :mod:`ibkit.datasets.files`. A CSV table
-may carry a header row and an index column; both are recognised because their cells are
-not numbers (or, as pandas writes them, because the top-left cell is empty), and
-dropped. Everything left must be numeric and real. Errors are
+may carry a header row and an index column; both are recognised because most of their
+cells are not numbers (or, as pandas writes them, because the top-left cell is empty),
+and dropped. A first line of mostly numbers is data, so a typo in it is an error, not a
+header. Everything left must be numeric and real. Errors are
 :class:`~ibkit._validation.InvalidParameterError` (a :class:`ValueError`) naming the
 file, the column or array, the line (or index) and the value; a missing file is
 :class:`FileNotFoundError` and a directory :class:`IsADirectoryError`.
@@ -54,7 +55,9 @@ def read_joint(path: PathLike, *, labels: bool | None = None) -> np.ndarray:
         default): read a table, but refuse a ``.csv`` that looks like paired labels:
         two columns of whole numbers in which at least half of the rows repeat an
         earlier row (a joint table's rows are distinct values of X, so its rows rarely
-        repeat, and a table of probabilities is not whole numbers).
+        repeat, and a table of probabilities is not whole numbers). A table of counts
+        in which y is a function of x (rows ``1, 0`` and ``0, 1`` only) looks the same
+        and is refused too: pass ``False`` for it.
 
     Returns
     -------
@@ -80,10 +83,11 @@ def read_joint(path: PathLike, *, labels: bool | None = None) -> np.ndarray:
     table = _csv_matrix(path)
     if labels is None and _looks_like_pairs(table):
         raise InvalidParameterError(
-            f"{path}: looks like (x label, y label) pairs, one sample per row, not a joint "
-            f"table: two columns of whole numbers, {len(table)} rows but only "
-            f"{len(np.unique(table, axis=0))} distinct; pass --labels (labels=True) to count "
-            "the pairs, or --table (labels=False) to read it as a table"
+            f"{path}: looks like (x label, y label) pairs, one sample per row: two columns "
+            f"of whole numbers, {len(table)} rows but only {len(np.unique(table, axis=0))} "
+            "distinct; a joint table of counts in which y is a function of x (rows such as "
+            "1,0 and 0,1) looks the same. Pass --table (labels=False) to read it as a joint "
+            "table, or --labels (labels=True) to count the pairs"
         )
     return table
 
@@ -100,7 +104,11 @@ def read_samples(
         whose arrays have one sample per row.
     x, y : sequence of str
         Column names (or 0-based positions) of a CSV, or array names of an npz.
-        ``x=None`` takes every column (or array) not named in ``y``.
+        ``x=None`` takes every column (or array) not named in ``y``. A CSV has a header
+        row when most cells of its first line are not numbers; there, a name wins over
+        a position (``"1"`` is the column named ``1`` if there is one, else the second
+        column). Without a header row the columns are named ``"0"``, ``"1"``, ... by
+        position only.
     y_labels : bool
         Read the one ``y`` column as class labels whatever its values (text or
         numbers), coded 0..k−1 in sorted order.
@@ -208,11 +216,8 @@ def _csv_matrix(path: Path) -> np.ndarray:
     text = _read_csv(path, header=None).to_numpy(dtype=str)
     values = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     numeric = ~np.isnan(values)
-    blank_corner = text[0, 0].strip() == ""
-    has_header = not numeric[0].all()
-    rows = slice(1, None) if has_header else slice(None)
-    has_index = (has_header and blank_corner) or not numeric[rows, 0].all()
-    cols = slice(1, None) if has_index else slice(None)
+    has_header, has_index = _header_and_index(text[0, 0], numeric)
+    rows, cols = slice(int(has_header), None), slice(int(has_index), None)
     body, ok = values[rows, cols], numeric[rows, cols]
     if body.size == 0:
         raise InvalidParameterError(
@@ -222,8 +227,38 @@ def _csv_matrix(path: Path) -> np.ndarray:
         r, c = np.argwhere(~ok)[0]
         line, col = r + 1 + has_header, c + 1 + has_index
         cell = str(text[rows, cols][r, c])
-        raise InvalidParameterError(f"{path}: line {line}, column {col}: {cell!r} is not a number")
+        note = " (line 1 is read as numbers: a header is a line of mostly names)"
+        raise InvalidParameterError(
+            f"{path}: line {line}, column {col}: {cell!r} is not a number"
+            + (note if line == 1 else "")
+        )
     return body
+
+
+def _header_and_index(corner: str, numeric: np.ndarray) -> tuple[bool, bool]:
+    """Whether a CSV matrix has a header row and an index column.
+
+    ``numeric`` tells which cells are numbers and ``corner`` is the top-left cell. An
+    empty corner (as pandas writes it) means both. Otherwise column 0 is an index when
+    most of its cells below line 1 are not numbers, and line 1 is a header when most of
+    its cells (right of the index) are not numbers while the lines below are not mostly
+    text, or when its cells right of an index are numbers under a corner of text (a
+    table written by pandas, ``pd.crosstab(x, y).to_csv()``). A line 1 of mostly numbers
+    with a bad cell is thus data, and the bad cell an error.
+    """
+    if corner.strip() == "":
+        return True, True
+    has_index = _mostly(~numeric[1:, 0])
+    first = int(has_index)
+    names = ~numeric[0, first:]
+    named = _mostly(names) and not _mostly(~numeric[1:, first:])
+    crosstab = has_index and not numeric[0, 0] and not names.any()
+    return named or crosstab, has_index
+
+
+def _mostly(flags: np.ndarray) -> bool:
+    """Whether more than half of ``flags`` are true (``False`` when there are none)."""
+    return 2 * int(np.count_nonzero(flags)) > flags.size
 
 
 def _looks_like_pairs(table: np.ndarray) -> bool:
@@ -251,8 +286,19 @@ class _Columns:
         """What the file's columns are called in messages."""
         return "array" if self.first_line is None else "column"
 
+    @property
+    def _unnamed(self) -> str:
+        """Why the columns of a CSV without a header row are positions, for messages."""
+        if self.first_line != 1:
+            return ""
+        return " (by position: line 1 is not a header, as half or more of its cells are numbers)"
+
     def pick(self, wanted: Sequence[str]) -> list[str]:
-        """The names of ``wanted`` (a CSV column may also be named by its position)."""
+        """The names of ``wanted``: a name first, else a CSV column's 0-based position.
+
+        Without a header row the columns are named by their positions, so a digit
+        string is only ever a position there.
+        """
         names = list(self.data)
         picked = []
         for name in wanted:
@@ -262,7 +308,8 @@ class _Columns:
                 picked.append(names[int(name)])
             else:
                 raise InvalidParameterError(
-                    f"{self.path}: no {self.what} {name!r}; {self.what}s are: {', '.join(names)}"
+                    f"{self.path}: no {self.what} {name!r}; {self.what}s are: "
+                    f"{', '.join(names)}{self._unnamed}"
                 )
         lengths = {len(self.data[name]) for name in picked}
         if len(lengths) > 1:
@@ -345,11 +392,12 @@ def _npz_columns(path: Path) -> _Columns:
 
 
 def _csv_columns(path: Path) -> _Columns:
-    """Columns of a CSV of samples, keyed by header name (or position, without header)."""
-    import pandas as pd
+    """Columns of a CSV of samples, keyed by header name (or position, without header).
 
+    Line 1 is a header when most of its cells are not numbers.
+    """
     text = _read_csv(path, header=None).to_numpy(dtype=str)
-    has_header = pd.to_numeric(pd.Series(text[0]), errors="coerce").isna().any()
+    has_header = _mostly(np.isnan(_parse(text[0])))
     if has_header:
         names, body = [str(h) for h in text[0]], text[1:]
     else:

@@ -1,21 +1,25 @@
-"""Every CSV that ibkit appends to, and the output folders they live in.
+"""Every CSV that ibkit appends to, and the locks of the outputs they live in.
 
 Three guarantees, however a run ends (Ctrl-C, ``kill -9``, a crash):
 
-- **One writer per folder.** A run holds :class:`FolderLock` on its output folder from
-  start to end: an exclusive :func:`fcntl.flock` on the file ``.ibkit.lock`` there, which
-  holds the owner's PID. A second run on the folder is refused with
-  :class:`FolderBusyError`. The kernel releases the lock when its owner exits, however it
+- **One writer per output.** A run holds a lock on its output from start to end: an
+  exclusive :func:`fcntl.flock` on a lock file that holds the owner's PID. A plane study
+  or ``ibkit sweep --out DIR`` locks its folder (:class:`FolderLock`: the file
+  ``.ibkit.lock`` in it); :func:`ibkit.sweep.run_sweep` locks its table
+  (:class:`TableLock`: ``<name>.lock`` beside it), so sweeps writing different tables
+  into one folder run side by side. A second run on a locked output is refused with
+  :class:`BusyError`. The kernel releases the lock when its owner exits, however it
   exits, so a lock file left behind by a killed run blocks nothing.
 - **No orphan writes.** Worker processes receive the owner's :class:`Owner` and install it
   with :func:`writing_for`; every write of this module (and every training checkpoint)
   first calls :func:`check_owners`, which raises :class:`OwnerGoneError` once the owner
-  has exited or another run has taken the folder.
+  has exited or another run has taken its lock.
 - **Whole rows, whole units.** Rows are appended and synced to disk; a torn last line (a
   write cut short) is dropped on load. :class:`JobTable`, the table of a sweep, commits the
   rows of each job with a line in a ledger beside it, so a job counts as finished only
-  when all its rows are there exactly once. :class:`CsvTable`, the table of the
-  information-plane recorder, grows by blocks that its user checks by count on load.
+  when all its rows are there exactly once. :class:`PlaneTables`, the tables of the
+  information-plane recorder, grow by blocks of rows per epoch, checked by count on load:
+  the rows of an epoch recorded in part are dropped.
 
 Locks need POSIX :func:`fcntl.flock`. They guard processes of one machine: a worker on
 another machine (a remote Dask cluster) cannot see the owner and does not check it.
@@ -27,6 +31,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import socket
 import time
@@ -42,12 +47,14 @@ from ibkit._validation import InvalidParameterError
 __all__ = [
     "LOCK_NAME",
     "RESERVED",
+    "BusyError",
     "CsvTable",
-    "FolderBusyError",
     "FolderLock",
     "JobTable",
     "Owner",
     "OwnerGoneError",
+    "PlaneTables",
+    "TableLock",
     "atomic_write",
     "check_owners",
     "write_csv",
@@ -60,60 +67,98 @@ LOCK_NAME = ".ibkit.lock"
 #: Columns a sweep adds around its parameters; parameters and job rows may not use them.
 RESERVED = ("job_index", "status", "error", "job_key")
 
-#: How long a lock is retried before the folder counts as busy (a worker checking a lock
-#: holds it for microseconds).
+#: How long a lock is retried before the output counts as busy.
 _LOCK_PATIENCE_S = 0.2
 
 
 # --------------------------------------------------------------------------- locks
 
 
-class FolderBusyError(OSError):
-    """Another process holds the lock of an output folder."""
+class BusyError(OSError):
+    """Another process holds the lock of an output folder or table."""
 
 
 class OwnerGoneError(RuntimeError):
-    """The process that owns an output folder is gone: its workers stop writing there."""
+    """The process that owns an output is gone: its workers stop writing there."""
 
 
 @dataclass(frozen=True)
 class Owner:
-    """The process allowed to write into ``folder``; picklable, for its workers.
+    """The process allowed to write an output; picklable, for its workers.
 
     Attributes
     ----------
-    folder : Path
-        The locked folder (absolute).
+    lock : Path
+        The lock file of the output (absolute).
     pid : int
         The owner's process id, as written in the lock file.
     host : str
         The owner's machine; on other machines :meth:`check` cannot see it and passes.
     """
 
-    folder: Path
+    lock: Path
     pid: int
     host: str
 
     def check(self) -> None:
-        """Raise :class:`OwnerGoneError` unless the owner still holds the folder's lock."""
+        """Raise :class:`OwnerGoneError` unless the owner still holds its lock."""
         if self.pid == os.getpid() or self.host != socket.gethostname():
             return
-        locked, pid = _holder(self.folder)
+        locked, pid = _holder(self.lock)
         if not locked or pid not in (None, self.pid):  # None: a new owner is writing its PID
             now = f"process {pid} holds it now" if locked else "nobody holds it now"
             raise OwnerGoneError(
-                f"{self.folder} belonged to process {self.pid}, which has ended ({now}); "
-                "this worker stops writing there"
+                f"the lock {self.lock} belonged to process {self.pid}, which has ended "
+                f"({now}); this worker stops writing"
             )
 
 
-class FolderLock:
-    """Exclusive use of an output folder for the length of a ``with`` block.
+class _Lock:
+    """Exclusive use of an output for the length of a ``with`` block.
 
-    Entering creates the folder if needed, takes the lock (or raises
-    :class:`FolderBusyError` naming the folder and the PID that holds it) and returns the
-    :class:`Owner` to hand to worker processes. Leaving releases the lock; the lock file
-    stays, and blocks nothing once released.
+    Entering takes the lock (or raises :class:`BusyError` naming the output and the PID
+    that holds it) and returns the :class:`Owner` to hand to worker processes. Leaving
+    releases the lock; the lock file stays, and blocks nothing once released.
+    Subclasses say where the lock file is and what to do when the output is busy.
+    """
+
+    #: The end of the message of :class:`BusyError`: another place to write to.
+    elsewhere = ""
+
+    def __init__(self, target: str | os.PathLike[str]) -> None:
+        self.target = Path(target)
+        self._fd: int | None = None
+
+    def _lock_file(self) -> Path:
+        """Prepare the output's folder and return the path of the lock file."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Owner:
+        path = self._lock_file()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _take(fd):
+            pid = _read_pid(fd)
+            os.close(fd)
+            who = "another process" if pid is None else f"process {pid}"
+            raise BusyError(
+                f"{self.target} is in use by {who} (lock file {path}); wait for that run to "
+                f"end or stop it, or {self.elsewhere}"
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return Owner(path.absolute(), os.getpid(), socket.gethostname())
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
+
+
+class FolderLock(_Lock):
+    """Exclusive use of an output folder: the lock file :data:`LOCK_NAME` in it.
+
+    Entering creates the folder if needed.
 
     Examples
     --------
@@ -122,50 +167,53 @@ class FolderLock:
     >>> with FolderLock(folder) as owner:
     ...     try:
     ...         FolderLock(folder).__enter__()
-    ...     except FolderBusyError as exc:
+    ...     except BusyError as exc:
     ...         print(f"process {owner.pid}" in str(exc))
     True
     """
 
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder)
-        self._fd: int | None = None
+    elsewhere = "choose another output folder"
 
-    def __enter__(self) -> Owner:
-        import fcntl
-
-        if self.folder.exists() and not self.folder.is_dir():
+    def _lock_file(self) -> Path:
+        if self.target.exists() and not self.target.is_dir():
             raise InvalidParameterError(
-                f"{self.folder} is a file, not a folder; choose a folder for the output"
+                f"{self.target} is a file, not a folder; choose a folder for the output"
             )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + _LOCK_PATIENCE_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.02)
-                    continue
-                pid = _read_pid(fd)
-                os.close(fd)
-                who = "another process" if pid is None else f"process {pid}"
-                raise FolderBusyError(
-                    f"{self.folder} is in use by {who} (lock file {path}); wait for that "
-                    "run to end or stop it, or choose another output folder"
-                ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-        return Owner(self.folder.absolute(), os.getpid(), socket.gethostname())
+        self.target.mkdir(parents=True, exist_ok=True)
+        return self.target / LOCK_NAME
 
-    def __exit__(self, *exc: Any) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the lock
-            self._fd = None
+
+class TableLock(_Lock):
+    """Exclusive use of one table file: the lock file ``<name>.lock`` beside it.
+
+    Tables in one folder are locked apart, so runs writing different tables there do not
+    block each other. Entering creates the table's folder if needed.
+    """
+
+    elsewhere = "choose another path"
+
+    def _lock_file(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        return self.target.with_name(self.target.name + ".lock")
+
+
+def _take(fd: int) -> bool:
+    """Take the exclusive lock on ``fd``; False if another process keeps it.
+
+    A holder that only checks a lock (a worker, before it writes) keeps it for
+    microseconds, so the lock is retried for :data:`_LOCK_PATIENCE_S`.
+    """
+    import fcntl
+
+    deadline = time.monotonic() + _LOCK_PATIENCE_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
 
 def _read_pid(fd: int) -> int | None:
@@ -173,12 +221,12 @@ def _read_pid(fd: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _holder(folder: Path) -> tuple[bool, int | None]:
-    """Whether a process holds the lock of ``folder``, and the PID in its lock file."""
+def _holder(lock: Path) -> tuple[bool, int | None]:
+    """Whether a process holds the lock file ``lock``, and the PID written in it."""
     import fcntl
 
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDONLY)
+        fd = os.open(lock, os.O_RDONLY)
     except FileNotFoundError:
         return False, None
     try:
@@ -274,7 +322,9 @@ class CsvTable:
 
     A torn last line is dropped on load (and from the file at the next write). An append
     with the file's columns adds the block and syncs it; new columns (or a torn file)
-    rewrite the whole file atomically with the wider header.
+    rewrite the whole file atomically with the wider header. The rows in memory change
+    only once the file has them: a write that is refused (:class:`OwnerGoneError`) or
+    fails leaves the table as it was.
 
     Parameters
     ----------
@@ -308,27 +358,123 @@ class CsvTable:
             raise _unreadable(self.path, exc) from None
 
     def append(self, rows: Any) -> None:
-        """Add a block of rows (a DataFrame) to the table and to the file."""
+        """Add a block of rows (a DataFrame) to the file, then to the table."""
         import pandas as pd
 
         old = None if self.frame is None else list(self.frame.columns)
-        self.frame = rows if old is None else pd.concat([self.frame, rows], ignore_index=True)
-        if self.path is None:
-            return
-        if old is None or list(self.frame.columns) != old or self._torn:
-            self._rewrite()
-        else:
+        frame = rows if old is None else pd.concat([self.frame, rows], ignore_index=True)
+        if self.path is not None and (old is None or list(frame.columns) != old or self._torn):
+            self._rewrite(frame)
+        elif self.path is not None:
             _append(self.path, rows.reindex(columns=old).to_csv(index=False, header=False))
+        self.frame = frame
 
     def remove(self, mask: Any) -> None:
-        """Drop the rows where the boolean ``mask`` is true, from the table and the file."""
-        self.frame = self.frame[~np.asarray(mask, dtype=bool)].reset_index(drop=True)
+        """Drop the rows where the boolean ``mask`` is true, from the file and the table."""
+        frame = self.frame[~np.asarray(mask, dtype=bool)].reset_index(drop=True)
         if self.path is not None:
-            self._rewrite()
+            self._rewrite(frame)
+        self.frame = frame
 
-    def _rewrite(self) -> None:
-        write_csv(self.frame, self.path)
+    def _rewrite(self, frame: Any) -> None:
+        write_csv(frame, self.path)
         self._torn = False
+
+
+class PlaneTables:
+    """The tables of an information-plane recording: results and gradients, by epoch.
+
+    The results go to ``path`` and the gradients to ``<stem>_gradients<suffix>`` beside
+    it (both in memory only without a path). Rows belong to this recording by their
+    ``run`` and label columns, and to member ``i`` by ``member == i`` and its seed. Each
+    recorded epoch adds a block of rows per member to a table; :meth:`complete_epochs`
+    tells the epochs whose blocks are all whole and drops the rows of the others. The
+    files are read when the object is made.
+
+    Parameters
+    ----------
+    path : Path or None
+        The results CSV.
+    key : dict
+        The columns and values that mark the rows of this recording (``run`` and the
+        labels).
+    seeds : sequence
+        The seed of each member (NaN for none).
+    text_columns : sequence of str
+        Columns read back as text.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        key: dict[str, Any],
+        seeds: Sequence[Any],
+        text_columns: Sequence[str] = (),
+    ) -> None:
+        self.key, self.seeds = key, list(seeds)
+        self.tables = {
+            "results": CsvTable(path, text_columns),
+            "gradients": CsvTable(_gradients_path(path), text_columns),
+        }
+
+    def frame(self, kind: str) -> Any:
+        """The rows of table ``kind`` (``"results"`` or ``"gradients"``), or None."""
+        return self.tables[kind].frame
+
+    def append(self, kind: str, rows: Any) -> None:
+        """Add a block of rows to table ``kind``."""
+        self.tables[kind].append(rows)
+
+    def complete_epochs(self, block_rows: dict[str, int]) -> set[int]:
+        """Epochs whose blocks are whole in every table named in ``block_rows``.
+
+        ``block_rows[kind]`` is the number of rows of one member's block in table
+        ``kind``. The rows of this recording at other epochs (left by a run killed while
+        writing them) are dropped from the tables and their files.
+        """
+        mine = {kind: self._mine(kind) for kind in block_rows if self.frame(kind) is not None}
+        complete = set.intersection(
+            *(self._whole(kind, mine.get(kind), n) for kind, n in block_rows.items())
+        )
+        for kind, mask in mine.items():
+            stale = mask & ~self.frame(kind)["epoch"].isin(complete).to_numpy()
+            if stale.any():
+                self.tables[kind].remove(stale)
+        return complete
+
+    def _whole(self, kind: str, mask: np.ndarray | None, n_rows: int) -> set[int]:
+        """Epochs at which every member has ``n_rows`` rows among the ``mask`` rows."""
+        if mask is None:
+            return set()
+        counts = self.frame(kind)[mask].groupby(["epoch", "member"]).size()
+        whole = counts[counts == n_rows].groupby(level="epoch").size()
+        return set(whole[whole == len(self.seeds)].index.astype(int))
+
+    def _mine(self, kind: str) -> np.ndarray:
+        """Which rows of table ``kind`` belong to this recording and its members."""
+        frame = self.frame(kind)
+        missing = {"run", "seed", "member", "epoch"} - set(frame.columns)
+        if missing:
+            raise InvalidParameterError(
+                f"{self.tables[kind].path} is not an information-plane table (no columns "
+                f"{sorted(missing)}); pass another path, or delete the file"
+            )
+        mask = np.ones(len(frame), dtype=bool)
+        for column, value in self.key.items():
+            mask &= (frame[column] == value).to_numpy() if column in frame else False
+        members = np.zeros(len(frame), dtype=bool)
+        for member, seed in enumerate(self.seeds):
+            same_seed = frame["seed"].isna() if _is_nan(seed) else frame["seed"] == seed
+            members |= ((frame["member"] == member) & same_seed).to_numpy()
+        return mask & members
+
+
+def _gradients_path(path: Path | None) -> Path | None:
+    return None if path is None else path.with_name(f"{path.stem}_gradients{path.suffix}")
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 class JobTable:

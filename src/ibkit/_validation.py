@@ -9,6 +9,7 @@ received. Internal functions trust their inputs.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,10 @@ UNITS = ("bits", "nats")
 
 #: Relative tolerance for "sums to 1" checks on probability arrays.
 SUM_TOL = 1e-6
+
+#: The progress callback of every long loop (annealing, training, sweeps, the demo):
+#: ``progress(done, total)`` with the steps finished so far and the steps in all.
+Progress = Callable[[int, int], None]
 
 
 class ConvergenceWarning(UserWarning):
@@ -145,14 +150,10 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     return v
 
 
-def check_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
-    """Return ``value`` as an int if it is an integer in [``minimum``, ``maximum``]."""
+def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum`` (a bool is not)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if maximum is not None and value > maximum:
-        raise InvalidParameterError(
-            f"{name} must be an integer in [{minimum}, {maximum}]; got {value!r}"
-        )
     return int(value)
 
 
@@ -173,18 +174,43 @@ def check_callback(value: Any, name: str) -> Any:
 
 
 def _is_complex(a: Any) -> bool:
-    """Whether ``a`` is, or holds, complex numbers (arrays, tensors, scalars, sequences)."""
+    """Whether ``a`` is, or holds, complex numbers.
+
+    Arrays, tensors and data frames answer from their dtypes, whatever their size;
+    anything else (lists, scalars, pandas extension types, object arrays) is read by
+    numpy, and its values are looked at one by one only when numpy holds Python objects.
+    """
+    kinds = _dtype_kinds(a)
+    if kinds is not None:
+        return "c" in kinds
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    if arr.dtype.kind == "O":
+        return any(isinstance(v, complex | np.complexfloating) for v in arr.flat)
+    return arr.dtype.kind == "c"
+
+
+def _dtype_kinds(a: Any) -> set[str] | None:
+    """The numpy dtype kinds that ``a`` declares, or None when its dtypes do not tell.
+
+    A numpy array or a pandas Series gives its dtype's kind, a DataFrame those of its
+    columns, a torch tensor ``"c"`` or ``"f"``; an object dtype, which may hold anything,
+    tells nothing.
+    """
     dtype = getattr(a, "dtype", None)
+    is_complex = getattr(dtype, "is_complex", None)
+    if isinstance(is_complex, bool):  # a torch dtype
+        return {"c" if is_complex else "f"}
     if isinstance(dtype, np.dtype):
-        return dtype.kind == "c"
-    if dtype is not None:  # a torch tensor
-        return getattr(dtype, "is_complex", False) is True
-    if isinstance(a, complex | list | tuple):
-        try:
-            return np.asarray(a).dtype.kind == "c"
-        except (TypeError, ValueError):
-            return False
-    return False
+        declared = [dtype]
+    else:  # a DataFrame lists one dtype per column
+        columns = getattr(getattr(a, "dtypes", None), "values", None)
+        declared = list(columns) if isinstance(columns, np.ndarray) else []
+    if declared and all(isinstance(d, np.dtype) and d.kind != "O" for d in declared):
+        return {d.kind for d in declared}
+    return None
 
 
 def check_random_state(random_state: Any) -> np.random.Generator:

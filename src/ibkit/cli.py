@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -36,6 +34,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from ibkit import __version__
+from ibkit._plain import plain
 from ibkit._validation import ConvergenceWarning, DivergenceError, InvalidParameterError
 from ibkit.estimators import available_methods, get_estimator
 
@@ -144,7 +143,7 @@ class _Output:
         The table is never cut to the terminal: piped output gets a wide console.
         """
         if self.as_json:
-            typer.echo(json.dumps(_plain(result)))
+            typer.echo(json.dumps(plain(result, finite=True)))
         elif not self.quiet:
             shown = Table(title=Text(title, style="bold"), title_justify="left")
             for i, column in enumerate(table.columns):
@@ -156,7 +155,7 @@ class _Output:
     def emit(self, result: dict[str, Any], title: str, rows: list[tuple[str, Any]]) -> None:
         """Print ``result`` as JSON, or ``rows`` as a two-column table, or nothing."""
         if self.as_json:
-            typer.echo(json.dumps(_plain(result)))
+            typer.echo(json.dumps(plain(result, finite=True)))
         elif not self.quiet:
             table = Table(show_header=False)
             table.add_column(style="bold")
@@ -174,21 +173,6 @@ def _console() -> Console:
     if not console.is_terminal:
         console.width = max(console.width, 200)
     return console
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe Python values (numpy scalars and arrays unpacked, NaN as null)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _show(value: Any) -> str:
@@ -220,7 +204,8 @@ def curve(
             help="--labels: FILE is a two-column .csv of (x label, y label) pairs, one "
             "sample per row. --table: FILE is a joint table, whatever it looks like. "
             "Without either, a .csv of two columns of whole numbers in which at least half "
-            "of the rows repeat an earlier row is refused as likely pairs.",
+            "of the rows repeat an earlier row is refused as likely pairs: pass --table for "
+            "a table of counts in which Y is a function of X (rows 1,0 and 0,1).",
             show_default=False,
         ),
     ] = None,
@@ -318,7 +303,7 @@ def estimate(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result["file"] = out / "estimate.json"
-        result["file"].write_text(json.dumps(_plain(result), indent=2) + "\n")
+        result["file"].write_text(json.dumps(plain(result, finite=True), indent=2) + "\n")
     rows = [
         (f"I(X;Y) [{result['units']}]", result["value"]),
         ("lower bound", result["lower"]),
@@ -547,14 +532,15 @@ def sweep(
     as_json: AsJson = False,
 ) -> None:
     """Run the grid of jobs of CONFIG into --out/CONFIG.csv (re-run to resume)."""
+    from ibkit._tables import FolderLock
     from ibkit.sweep import load_config, run_sweep
 
     cfg = load_config(config)
     backend = backend or ("dask" if scheduler else cfg.backend)
     path = out / f"{config.stem}.csv"
     output = _Output(quiet, as_json)
-    try:
-        with output.progress(f"sweep {cfg.job}") as progress:
+    try:  # the folder is locked whole: it also holds the jobs' relative outputs
+        with FolderLock(out), output.progress(f"sweep {cfg.job}") as progress:
             table = run_sweep(
                 cfg.job,
                 cfg.grid,

@@ -26,26 +26,24 @@ from typing import Any
 from ibkit._validation import (
     ConvergenceWarning,
     InvalidParameterError,
+    check_bool,
     check_int,
     check_positive,
     check_units,
 )
-from ibkit.sweep import register_job
+from ibkit.sweep import _input_path, one_thread, register_job
 
 __all__ = ["curve_job", "estimate_job", "plane_job", "vib_job"]
 
 
 def _check_source(data: Any, builtin: Sequence[str], name: str = "data") -> None:
-    """``data`` is one of the ``builtin`` names or an existing file."""
+    """``data`` is one of the ``builtin`` names or an existing file (relative: here)."""
     if not isinstance(data, str):
         raise InvalidParameterError(
             f"{name} must be one of {', '.join(builtin)} or a file path; got {data!r}"
         )
-    if data not in builtin and not Path(data).is_file():
-        raise InvalidParameterError(
-            f"{name}={data!r} is neither one of {', '.join(builtin)} nor an existing file; "
-            "fix the name or the path"
-        )
+    if data not in builtin:
+        _input_path(name, data, builtin, Path.cwd())
 
 
 def _check_names(options: dict[str, Any], owners: Sequence[Callable[..., Any]], job: str) -> None:
@@ -66,11 +64,42 @@ def _check_names(options: dict[str, Any], owners: Sequence[Callable[..., Any]], 
         )
 
 
+def _check_values(
+    check: Callable[..., Any], func: Callable[..., Any], options: dict[str, Any], **known: Any
+) -> None:
+    """Run ``check`` on the options of ``func``: the given ones, else ``func``'s defaults.
+
+    ``check`` takes keywords named as ``func``'s parameters, plus the ``known`` ones;
+    if it takes ``**`` keywords too, the options that ``func`` does not name go there.
+    """
+    defaults = inspect.signature(func).parameters
+    params = inspect.signature(check).parameters.values()
+    values = {
+        p.name: options.get(p.name, defaults[p.name].default)
+        for p in params
+        if p.kind is p.KEYWORD_ONLY and p.name not in known
+    }
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        values.update({k: v for k, v in options.items() if k not in defaults})
+    check(**values, **known)
+
+
 # --------------------------------------------------------------------------- curve
+
+
+def _joint(data: str, label_noise: float, labels: bool | None) -> Any:
+    """The joint table p(x, y) of the curve job."""
+    from ibkit._io import read_joint
+    from ibkit.datasets import tishby_12bit
+
+    if data == "12bit":
+        return tishby_12bit(label_noise=label_noise).p_xy
+    return read_joint(data, labels=labels)
 
 
 def _check_curve(args: dict[str, Any]) -> None:
     from ibkit.ib import ib_curve
+    from ibkit.ib.curve import check_curve_options
 
     _check_source(args["data"], ("12bit",))
     check_positive(args["label_noise"], "label_noise", allow_zero=True)
@@ -83,6 +112,8 @@ def _check_curve(args: dict[str, Any]) -> None:
     if taken:
         raise InvalidParameterError(f"the curve job sets {', '.join(taken)} itself")
     _check_names(options, [ib_curve], "curve")
+    p_xy = _joint(args["data"], args["label_noise"], args["labels"])
+    _check_values(check_curve_options, ib_curve, options, n_inputs=p_xy.shape[0])
 
 
 @register_job("curve", check=_check_curve, inputs={"data": ("12bit",)})
@@ -101,14 +132,9 @@ def curve_job(
     ``labels`` as there: ``None`` refuses a file that looks like (x, y) pairs). Other
     parameters go to :func:`ibkit.ib.ib_curve`.
     """
-    from ibkit._io import read_joint
-    from ibkit.datasets import tishby_12bit
     from ibkit.ib import ib_curve
 
-    if data == "12bit":
-        p_xy = tishby_12bit(label_noise=label_noise).p_xy
-    else:
-        p_xy = read_joint(data, labels=labels)
+    p_xy = _joint(data, label_noise, labels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         curve = ib_curve(p_xy, normalize=True, random_state=random_state, **options)
@@ -143,6 +169,12 @@ def _check_estimate(args: dict[str, Any]) -> None:
     from ibkit.estimators import get_estimator
 
     _check_source(args["data"], tuple(_TASKS))
+    check_bool(args["y_labels"], "y_labels")
+    if args["data"] in _TASKS and args["y_labels"]:
+        raise InvalidParameterError(
+            f"y_labels reads the y column of a file; data={args['data']!r} is a ground-truth "
+            "task, whose y it draws"
+        )
     if args["data"] in _TASKS:
         try:
             _task(args)
@@ -178,6 +210,7 @@ def estimate_job(
     transform: str | None = None,
     x: Sequence[str] | str | None = None,
     y: Sequence[str] | str | None = None,
+    y_labels: bool = False,
     units: str = "bits",
     **params: Any,
 ) -> list[dict[str, Any]]:
@@ -187,11 +220,13 @@ def estimate_job(
     ``"student_t"``, ``"independent"``, with ``dim``, ``rho``, ``dof``, ``sparse`` as
     there, and ``transform`` for :func:`~ibkit.datasets.transformed_task`):
     ``n_samples`` pairs are drawn and the row also holds ``true_mi``. Otherwise ``data``
-    is the path of a ``.csv``/``.npz`` file whose columns ``x`` and ``y`` are read. Other
-    parameters go to the estimator ``method``.
+    is the path of a ``.csv``/``.npz`` file whose columns ``x`` and ``y`` are read
+    (``y_labels=True`` reads the one ``y`` column as class labels, as ``--y-labels`` of
+    ``ibkit estimate``; see :func:`ibkit._io.read_samples`). Other parameters go to the
+    estimator ``method``.
     """
     from ibkit._io import parse_columns, read_samples
-    from ibkit.estimators import estimate_mi
+    from ibkit.estimators import get_estimator
 
     row: dict[str, Any] = {}
     if data in _TASKS:
@@ -201,8 +236,10 @@ def estimate_job(
         row["true_mi"] = truth.mi(units)
     else:
         cols = [parse_columns(c) if isinstance(c, str) else list(c) for c in (x, y)]
-        xs, ys = read_samples(data, *cols)
-    est = estimate_mi(xs, ys, method=method, units=units, random_state=random_state, **params)
+        xs, ys = read_samples(data, *cols, y_labels=y_labels)
+    estimator = get_estimator(method, **params)  # a neural method loads torch here,
+    with one_thread():  # so its threads are pinned once it is loaded
+        est = estimator.estimate(xs, ys, units=units, random_state=random_state)
     keep = ("value", "lower", "upper", "std_error", "units", "n_samples")
     return [{**{k: v for k, v in est.to_dict().items() if k in keep}, **row}]
 
@@ -275,6 +312,7 @@ def plane_job(
 
 def _check_vib(args: dict[str, Any]) -> None:
     from ibkit.nn import NonlinearIB, VIBClassifier, vib_sweep
+    from ibkit.nn._vib_sweep import check_sweep_options
     from ibkit.nn.vib import check_beta
 
     check_beta(args["beta"])
@@ -287,6 +325,7 @@ def _check_vib(args: dict[str, Any]) -> None:
         raise InvalidParameterError(f"the vib job sets {', '.join(taken)} itself")
     model = NonlinearIB if options.get("model") == "nonlinear_ib" else VIBClassifier
     _check_names(options, [vib_sweep, model], "vib")
+    _check_values(check_sweep_options, vib_sweep, options)
 
 
 @register_job("vib", check=_check_vib, inputs={"data": ("digits",)})
@@ -309,10 +348,10 @@ def vib_job(
     :func:`~ibkit.nn.vib_sweep`. Training uses one torch thread.
     """
     from ibkit.datasets import load_digits, load_table
-    from ibkit.nn import torch_threads, vib_sweep
+    from ibkit.nn import vib_sweep
 
     x, y = load_digits() if data == "digits" else load_table(data)
     state = random_state if seed is None else seed
-    with torch_threads(1):
+    with one_thread():  # torch is loaded now: pin it too
         frame = vib_sweep(x, y, [beta], random_state=state, **options)
     return frame.drop(columns="beta").to_dict("records")

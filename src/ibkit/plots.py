@@ -95,15 +95,15 @@ def plot_ib_curve(
 
     Raises
     ------
-    TypeError
-        If ``curve`` is not an :class:`IBCurve` or ``ax`` is not an Axes.
-    ValueError
-        If ``ax`` already shows a plane in other units, or a ``show_*`` flag,
-        ``color_by_beta`` or ``legend`` is not a bool (``legend`` may also be a ``loc``).
+    InvalidParameterError
+        A ``TypeError`` if ``curve`` is not an :class:`IBCurve` or ``ax`` is not an Axes;
+        a ``ValueError`` if ``ax`` already shows a plane in other units, or a ``show_*``
+        flag, ``color_by_beta`` or ``legend`` is not a bool (``legend`` may also be a
+        ``loc``). It is both.
     ImportError
         If matplotlib is not installed.
     """
-    _require(curve, "IBCurve", "plot_ib_curve", "ibkit.ib.ib_curve")
+    _require(curve, "curve", "IBCurve", "ibkit.ib.ib_curve")
     show_points, show_bounds, show_critical, show_note, color_by_beta = _check_flags(
         show_points=show_points,
         show_bounds=show_bounds,
@@ -229,7 +229,7 @@ def plot_agglomerative(
     -------
     matplotlib.axes.Axes
     """
-    _require(result, "AgglomerativeIBResult", "plot_agglomerative", "ibkit.ib.agglomerative_ib")
+    _require(result, "result", "AgglomerativeIBResult", "ibkit.ib.agglomerative_ib")
     drop_redundant, annotate = _check_flags(drop_redundant=drop_redundant, annotate=annotate)
     legend = _check_legend(legend)
     ax = _prepare_axes(ax, result.units)
@@ -307,7 +307,7 @@ def plot_gaussian_ib(
     -------
     matplotlib.axes.Axes
     """
-    _require(result, "GaussianIBResult", "plot_gaussian_ib", "ibkit.ib.gaussian_ib")
+    _require(result, "result", "GaussianIBResult", "ibkit.ib.gaussian_ib")
     show_bounds, show_critical = _check_flags(show_bounds=show_bounds, show_critical=show_critical)
     legend = _check_legend(legend)
     ax = _prepare_axes(ax, result.units)
@@ -349,8 +349,8 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
     if isinstance(fig, Axes):
         fig = fig.figure
     if not isinstance(fig, Figure):
-        raise TypeError(
-            f"save_figure expects a matplotlib Figure or Axes; got {type(fig).__name__}"
+        raise InvalidParameterError(
+            f"fig must be a matplotlib Figure or Axes; got {type(fig).__name__}"
         )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -380,13 +380,13 @@ def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
     return plt.subplots(*args, layout="constrained", **kwargs)
 
 
-def _require(obj: Any, cls_name: str, func: str, source: str) -> None:
-    """Refuse ``obj`` unless it is an instance of ``ibkit.ib.<cls_name>`` (imported now)."""
+def _require(obj: Any, name: str, cls_name: str, source: str) -> None:
+    """Refuse the parameter ``name`` unless it is an ``ibkit.ib.<cls_name>`` (imported now)."""
     from ibkit import ib
 
     if not isinstance(obj, getattr(ib, cls_name)):
-        raise TypeError(
-            f"{func} expects an {cls_name} (the result of {source}); got {type(obj).__name__}"
+        raise InvalidParameterError(
+            f"{name} must be the {cls_name} that {source} returns; got {type(obj).__name__}"
         )
 
 
@@ -415,7 +415,9 @@ def _prepare_axes(ax: Any, units: str) -> Any:
         from matplotlib.axes import Axes
 
         if not isinstance(ax, Axes):
-            raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
+            raise InvalidParameterError(
+                f"ax must be a matplotlib Axes or None; got {type(ax).__name__}"
+            )
     current = getattr(ax, "_ibkit_units", None)
     if current is not None and current != units:
         raise InvalidParameterError(

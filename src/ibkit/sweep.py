@@ -13,7 +13,8 @@ signature (a missing or unknown parameter), and by the check the job was registe
 (:func:`register_job`; the built-in jobs check their values, files and settings).
 
 Determinism: job ``i`` gets ``numpy.random.default_rng(SeedSequence(seed).spawn(n)[i])``
-(by grid position) and runs with one BLAS thread (threadpoolctl, where installed), so the
+(by grid position) and computes on one thread, BLAS and torch alike (:func:`one_thread`;
+a job that loads torch itself pins it once loaded, as the built-in jobs do), so the
 table is the same whether the jobs run in this process (``backend="serial"``), on local
 worker processes (``"processes"``, joblib's loky) or on a Dask distributed cluster
 (``"dask"``; a ``LocalCluster`` on this machine's loopback address when no ``scheduler``
@@ -21,7 +22,8 @@ is given).
 
 Fault tolerance: a job that raises is recorded as one row with ``status="error"`` and
 the exception in ``error``, and the others go on. With ``path``, the sweep holds the lock
-of the CSV's folder while it runs (a second sweep there is refused), and each job's rows
+of the CSV (``<name>.lock`` beside it) while it runs (a second sweep on that table is
+refused; other tables in the folder are free), and each job's rows
 are appended and committed as one unit as it finishes; a later call with the same path
 and grid skips the jobs finished there (matched by grid position and ``job_key``, a hash
 of the job, the seed and the parameters, and checked row by row against the commit) and
@@ -62,8 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._tables import RESERVED, FolderLock, JobTable, Owner, writing_for
-from ibkit._validation import InvalidParameterError, check_callback, check_int
+from ibkit._tables import RESERVED, JobTable, Owner, TableLock, writing_for
+from ibkit._validation import InvalidParameterError, Progress, check_callback, check_int
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,6 +78,7 @@ __all__ = [
     "available_jobs",
     "expand_grid",
     "load_config",
+    "one_thread",
     "register_job",
     "resolve_job",
     "run_sweep",
@@ -85,7 +88,6 @@ BACKENDS = ("serial", "processes", "dask")
 
 Job = Callable[..., Any]
 Check = Callable[[dict[str, Any]], None]
-Progress = Callable[[int, int], None]
 
 
 # --------------------------------------------------------------------------- jobs
@@ -312,9 +314,25 @@ def _config(data: dict[str, Any], folder: Path) -> SweepConfig:
     for point in points:
         for name, builtin in spec.inputs.items():
             value = point.get(name)
-            if isinstance(value, str) and value not in builtin and not Path(value).is_absolute():
-                point[name] = str(folder / value)
+            if isinstance(value, str) and value not in builtin:
+                point[name] = _input_path(name, value, builtin, folder)
     return SweepConfig(data["job"], points, *settings)
+
+
+def _input_path(name: str, value: str, builtin: Sequence[str], folder: Path) -> str:
+    """The file ``value`` of the input parameter ``name``, a relative path read from ``folder``.
+
+    A missing file is an error naming ``value`` as written, the path looked for and the
+    ``builtin`` names that are not files.
+    """
+    path = folder / value
+    if not path.is_file():
+        looked = "" if str(path) == value else f" (no file {path})"
+        raise InvalidParameterError(
+            f"{name}={value!r} is neither one of {', '.join(builtin)} nor an existing "
+            f"file{looked}; fix the name or the path"
+        )
+    return str(path)
 
 
 def _check_settings(
@@ -374,10 +392,11 @@ def run_sweep(
     n_jobs : int, optional
         Worker processes (default: one per CPU).
     path : str or path-like, optional
-        A ``.csv`` to stream rows into as jobs finish, and to resume from. Its folder
-        is the sweep's output folder: locked for the run (a second sweep there raises
-        :class:`OSError` naming the PID that holds it), and the home of the jobs'
-        relative output paths. Without it, those are relative to the current folder.
+        A ``.csv`` to stream rows into as jobs finish, and to resume from. It is locked
+        for the run, by the file ``<name>.lock`` beside it (a second sweep on the same
+        table raises :class:`OSError` naming the PID that holds it; sweeps on other
+        tables of the folder are not affected). Its folder is the home of the jobs'
+        relative output paths; without a path, the current folder is.
     progress : callable(done, total), optional
         Called as jobs finish (jobs found finished in ``path`` count as done).
 
@@ -404,7 +423,7 @@ def run_sweep(
     keys = [_job_key(spec.name, seed, params) for params in points]
     seeds = np.random.SeedSequence(seed).spawn(len(points))
     cells = [{k: _cell(v) for k, v in params.items()} for params in points]
-    with FolderLock(folder) if path is not None else contextlib.nullcontext() as owner:
+    with TableLock(path) if path is not None else contextlib.nullcontext() as owner:
         finished = table.resume(keys)
         todo = [(i, runs[i], seeds[i]) for i in range(len(points)) if i not in finished]
         done = len(points) - len(todo)
@@ -544,19 +563,31 @@ def _run_one(
 ) -> tuple[int, list[dict[str, Any]] | str]:
     """Run one job; its rows, or the text of the exception it raised."""
     try:
-        with writing_for(owner), _one_thread():
+        with writing_for(owner), one_thread():
             return index, _as_rows(func(random_state=np.random.default_rng(seed), **params))
     except Exception as exc:  # a failed job is recorded and the sweep goes on
         return index, f"{type(exc).__name__}: {exc}"
 
 
-def _one_thread() -> Any:
-    """One BLAS/OpenMP thread for a job, whatever the backend (if threadpoolctl is there)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Compute on one thread in the block: BLAS and OpenMP (threadpoolctl), and torch.
+
+    The runner runs every job inside it, so the table does not depend on the threads a
+    worker process happens to have. It limits the libraries loaded when it is entered: a
+    job that loads a threaded library itself (torch, by a neural estimator) enters it
+    again once that is loaded. Nothing is imported here.
+    """
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(ImportError):  # threadpoolctl comes with scikit-learn
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(1))
+        if "torch" in sys.modules:
+            from ibkit.nn.training import torch_threads
+
+            stack.enter_context(torch_threads(1))
+        yield
 
 
 def _as_rows(result: Any) -> list[dict[str, Any]]:

@@ -257,8 +257,8 @@ def load_table(
     ----------
     path : str or path-like
         ``.npz``: an archive with input array(s) and a 1-D target array.
-        ``.csv``: a table with a header row (read as :func:`ibkit._io.read_samples`
-        reads samples for the command line).
+        ``.csv``: a table with a header row, a first line of mostly names (read as
+        :func:`ibkit._io.read_samples` reads samples for the command line).
     x : str, sequence of str or None
         The input array(s) (``.npz``, default ``"x"``) or column(s) (``.csv``, default:
         every column but ``y``); several are stacked side by side.

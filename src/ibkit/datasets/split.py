@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._plain import plain
 from ibkit._validation import (
     InvalidParameterError,
     check_bool,
@@ -62,8 +63,8 @@ class Split:
     test_index: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
+        """All fields as plain Python values (arrays as nested lists)."""
+        return plain(asdict(self))
 
 
 def _check_stratifiable(y: np.ndarray, n_train: int, n_test: int) -> None:

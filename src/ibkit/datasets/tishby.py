@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from ibkit._plain import plain
 from ibkit._validation import InvalidParameterError, check_array, check_positive
 
 __all__ = ["DiscreteTask", "load_var_u", "tishby_12bit"]
@@ -152,8 +153,8 @@ class DiscreteTask:
         return p
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
+        """All fields as plain Python values (arrays as nested lists)."""
+        return plain(asdict(self))
 
 
 def _active_pairs(bits: np.ndarray, pairs: np.ndarray) -> np.ndarray:

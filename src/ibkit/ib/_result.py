@@ -14,16 +14,23 @@ The results that trace a whole curve (:class:`~ibkit.ib.IBCurve`,
 :class:`~ibkit.ib.AgglomerativeIBResult`, :class:`~ibkit.ib.GaussianIBResult`) share one
 contract, :class:`CurveResult`: ``i_xy``, ``units``, ``to_frame()``, ``to_dict()`` and
 ``plot()``.
+
+``to_dict()`` means one thing on every result object of ibkit: the public fields as
+plain Python values that :func:`json.dumps` accepts as they are (numpy arrays and
+tuples become lists, numpy scalars Python numbers; see :func:`plain_fields`), so a
+result can be written to JSON or compared with ``==``; the arrays stay on the object's
+attributes, and ``to_frame()`` gives the tidy table.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import xlogy
 
+from ibkit._plain import plain
 from ibkit._validation import from_nats, pandas_module
 from ibkit.measures import entropy_nats, mutual_information_nats
 
@@ -55,11 +62,7 @@ class CurveResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The public fields as plain Python values (arrays become nested lists)."""
-        return {
-            f.name: _plain(getattr(self, f.name))
-            for f in fields(self)
-            if not f.name.startswith("_")
-        }
+        return plain_fields(self)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the curve in the information plane (see :mod:`ibkit.plots`); returns the Axes."""
@@ -68,9 +71,16 @@ class CurveResult:
         return getattr(plots, self._PLOT)(self, ax=ax, **kwargs)
 
 
-def _plain(value: Any) -> Any:
-    """A numpy array or scalar as the matching Python list or number."""
-    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+def plain_fields(result: Any) -> dict[str, Any]:
+    """The public fields of the dataclass ``result`` as plain Python values.
+
+    Each value goes through :func:`ibkit._plain.plain` (numpy arrays and tuples become
+    lists, numpy scalars Python numbers); fields whose names start with ``_`` are left
+    out.
+    """
+    return {
+        f.name: plain(getattr(result, f.name)) for f in fields(result) if not f.name.startswith("_")
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,8 +128,8 @@ class IBResult:
         return int(np.count_nonzero(self.p_t > 0))
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
+        """The fields as plain Python values (arrays become nested lists)."""
+        return plain_fields(self)
 
 
 def evaluate_encoder(

@@ -24,15 +24,16 @@ those corners and the envelope is exactly the true curve I(T;Y) = min(I(X;T), H(
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from ibkit._validation import (
     ConvergenceWarning,
     InvalidParameterError,
+    Progress,
     check_array,
     check_callback,
     check_int,
@@ -55,8 +56,6 @@ from ibkit.ib.iterative import (
 from ibkit.measures import entropy_nats, mutual_information_nats
 
 __all__ = ["IBCurve", "ib_curve", "upper_concave_envelope"]
-
-Progress = Callable[[int, int], None]
 
 
 def upper_concave_envelope(i_xt: Any, i_ty: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -435,6 +434,80 @@ def ib_curve(
     True
     """
     p_xy = prepare_joint(p_xy, normalize)
+    opts = check_curve_options(
+        betas=betas,
+        alpha=alpha,
+        method=method,
+        max_clusters=max_clusters,
+        beta_max=beta_max,
+        resolution=resolution,
+        max_iter=max_iter,
+        tol=tol,
+        units=units,
+        progress=progress,
+        n_inputs=p_xy.shape[0],
+    )
+    rng = check_random_state(random_state)
+    problem = reduce_problem(p_xy)
+    cap = problem.n_inputs if opts.max_clusters is None else opts.max_clusters
+    max_iter = opts.max_iter
+    if max_iter is None:  # iterations are cheap on small problems, dear on large ones
+        max_iter = 1000 if problem.n_inputs <= 100 else 100
+    solver = _Annealer(problem, opts.alpha, max_iter, opts.tol, cap, rng)
+
+    i_xy = mutual_information_nats(p_xy)
+    h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
+    grid = None if opts.betas is None else list(opts.betas)
+    trace = _forward(solver, grid, i_xy, h_xr, opts.beta_max)
+    _report(opts.progress, 1)
+    _reverse(solver, trace)
+    _report(opts.progress, 2)
+    if grid is None:
+        steps = opts.resolution * max(h_xr, 1e-12), opts.resolution * max(i_xy, 1e-12)
+        _refine(solver, trace, *steps, budget=4 * len(trace.betas))
+    _polish(solver, trace)
+    _report(opts.progress, 3)
+    return _assemble(problem, trace, i_xy, h_xr, opts.alpha, opts.units, cap)
+
+
+class CurveOptions(NamedTuple):
+    """The options of :func:`ib_curve` as checked by :func:`check_curve_options`."""
+
+    betas: np.ndarray | None
+    alpha: float
+    max_clusters: int | None
+    beta_max: float
+    resolution: float
+    max_iter: int | None
+    tol: float
+    units: str
+    progress: Progress | None
+
+
+def check_curve_options(
+    *,
+    betas: Any,
+    alpha: Any,
+    method: Any,
+    max_clusters: Any,
+    beta_max: Any,
+    resolution: Any,
+    max_iter: Any,
+    tol: Any,
+    units: Any,
+    progress: Any,
+    n_inputs: int,
+) -> CurveOptions:
+    """Check the options of :func:`ib_curve` (all but the joint distribution).
+
+    ``n_inputs`` is |X|, the bound of ``max_clusters``. Returns the values to use
+    (``betas`` sorted, or None).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first option out of its range, with the value received.
+    """
     alpha = check_alpha(alpha)
     units = check_units(units)
     if method != "anneal":
@@ -455,26 +528,10 @@ def ib_curve(
             raise InvalidParameterError(f"betas must all be > 0; got min {grid.min():g}")
     progress = check_callback(progress, "progress")
     if max_clusters is not None:
-        max_clusters = check_n_clusters(max_clusters, "max_clusters", p_xy.shape[0])
-    rng = check_random_state(random_state)
-    problem = reduce_problem(p_xy)
-    cap = problem.n_inputs if max_clusters is None else max_clusters
-    if max_iter is None:  # iterations are cheap on small problems, dear on large ones
-        max_iter = 1000 if problem.n_inputs <= 100 else 100
-    solver = _Annealer(problem, alpha, max_iter, tol, cap, rng)
-
-    i_xy = mutual_information_nats(p_xy)
-    h_xr = float(entropy_nats(problem.p_x))  # I(X;X̃): the sufficient statistic's I(X;T)
-    trace = _forward(solver, None if grid is None else list(grid), i_xy, h_xr, beta_max)
-    _report(progress, 1)
-    _reverse(solver, trace)
-    _report(progress, 2)
-    if grid is None:
-        steps = resolution * max(h_xr, 1e-12), resolution * max(i_xy, 1e-12)
-        _refine(solver, trace, *steps, budget=4 * len(trace.betas))
-    _polish(solver, trace)
-    _report(progress, 3)
-    return _assemble(problem, trace, i_xy, h_xr, alpha, units, cap)
+        max_clusters = check_n_clusters(max_clusters, "max_clusters", n_inputs)
+    return CurveOptions(
+        grid, alpha, max_clusters, beta_max, resolution, max_iter, tol, units, progress
+    )
 
 
 def _report(progress: Progress | None, stage: int) -> None:

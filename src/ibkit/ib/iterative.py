@@ -298,7 +298,7 @@ def check_alpha(alpha: Any) -> float:
     """α in [0, 1] for the generalised IB objective (0 = DIB, 1 = IB).
 
     Above 1 the objective rewards splitting a cluster into identical copies, so it has
-    no meaningful optimum and merging coinciding clusters would no longer be exact.
+    no meaningful optimum and merging coinciding clusters would not be exact.
     """
     value = check_positive(alpha, "alpha", allow_zero=True)
     if value > 1:

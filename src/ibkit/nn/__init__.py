@@ -14,6 +14,8 @@ _EXPORTS: dict[str, str] = {
     "MLP": "mlp",
     "make_activation": "mlp",
     "output_probabilities": "mlp",
+    "QUANTIZED_RANGES": "mlp",
+    "quantize": "mlp",
     "EnsembleMLP": "ensemble",
     "BatchedLinear": "ensemble",
     "fit": "training",

@@ -8,7 +8,9 @@ alone. The rows are points on the information plane: the rate bounds :math:`I(X;
 above and the relevance bounds :math:`I(Z;Y)` from below, and :math:`I(Z;Y) \le
 \min(I(X;Z), H(Y))` holds for the true values.
 
-A β whose training diverges (a NaN or infinite loss) stops the sweep with
+A β whose training diverges (a NaN or infinite loss, or one that runs away above 10 times
+the larger of its value before training and ln K: see
+:func:`~ibkit.nn.training.loss_ceiling`) stops the sweep with
 :class:`~ibkit._validation.DivergenceError` naming the settings to lower (β, the learning
 rate, the scale of ``x``): no row of the table is ever computed from a diverged model.
 """
@@ -63,6 +65,46 @@ def _check_betas(betas: Any) -> np.ndarray:
     for i, beta in enumerate(b):
         check_beta(float(beta), f"betas[{i}]")
     return b
+
+
+def check_sweep_options(
+    *,
+    model: Any,
+    epochs: Any,
+    dim: Any,
+    encoder: Any,
+    batch_size: Any,
+    lr: Any,
+    test_size: Any,
+    fgsm_eps: Any,
+    progress: Any,
+    **model_options: Any,
+) -> tuple[int, np.ndarray | None, float, Progress | None]:
+    """Check the options of :func:`vib_sweep` that do not depend on the data.
+
+    The model's own options (``dim``, ``encoder``, ``model_options``) are checked by
+    building it on torch's ``meta`` device, which allocates no memory and draws no random
+    numbers. Returns ``epochs``, ``fgsm_eps`` as an array (or None), ``test_size`` and
+    ``progress``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first option out of its range, with the value received.
+    """
+    if model not in MODELS:
+        raise InvalidParameterError(f"model must be one of {list(MODELS)}; got {model!r}")
+    epochs = check_int(epochs, "epochs", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
+    check_positive(lr, "lr")
+    size = check_positive(test_size, "test_size")
+    if size >= 1:
+        raise InvalidParameterError(f"test_size must be in (0, 1); got {test_size!r}")
+    eps = None if fgsm_eps is None else check_array(fgsm_eps, "fgsm_eps", ndim=1)
+    progress = check_callback(progress, "progress")
+    with torch.device("meta"):
+        _build(model, 1, 2, 0.0, {"dim": dim, "encoder": encoder, **model_options})
+    return epochs, eps, size, progress
 
 
 def vib_sweep(
@@ -128,8 +170,9 @@ def vib_sweep(
     Raises
     ------
     DivergenceError
-        If the training of a β diverges; the message names β (when > 0), the learning
-        rate and the largest input, the knobs to lower.
+        If the training of a β diverges: a NaN or infinite loss, or one that runs away
+        (see :func:`~ibkit.nn.vib.train_vib`); the message names β (when > 0), the
+        learning rate and the largest input, the knobs to lower.
 
     Examples
     --------
@@ -143,21 +186,25 @@ def vib_sweep(
     pd = pandas_module("vib_sweep")
     from ibkit.datasets.split import train_test_split
 
-    if model not in MODELS:
-        raise InvalidParameterError(f"model must be one of {list(MODELS)}; got {model!r}")
+    epochs, eps, size, progress = check_sweep_options(
+        model=model,
+        epochs=epochs,
+        dim=dim,
+        encoder=encoder,
+        batch_size=batch_size,
+        lr=lr,
+        test_size=test_size,
+        fgsm_eps=fgsm_eps,
+        progress=progress,
+        **model_options,
+    )
     beta_values = _check_betas(betas)
     xa = check_array(x, "x", ndim=2)
     ya = _check_labels(y, "y", n_rows=xa.shape[0], x_name="x")
-    epochs = check_int(epochs, "epochs", minimum=1)
-    eps = None if fgsm_eps is None else check_array(fgsm_eps, "fgsm_eps", ndim=1)
     seed = _torch_seed(random_state)
-    progress = check_callback(progress, "progress")
     if (x_test is None) != (y_test is None):
         raise InvalidParameterError("pass both x_test and y_test, or neither")
     if x_test is None:
-        size = check_positive(test_size, "test_size")
-        if size >= 1:
-            raise InvalidParameterError(f"test_size must be in (0, 1); got {test_size!r}")
         split = train_test_split(xa, ya, 1.0 - size, random_state=seed)
         x_train, y_train, x_test, y_test = split.x_train, split.y_train, split.x_test, split.y_test
     else:

@@ -147,7 +147,7 @@ class EnsembleMLP(nn.Sequential):
     ----------
     members : int or sequence of int
         The seeds, one per member, or their number n (seeds ``0, …, n-1``).
-    in_features, hidden, out_features, activation, init
+    in_features, hidden, out_features, activation, init, quantize_bits
         As for :class:`~ibkit.nn.mlp.MLP`.
 
     Notes
@@ -179,15 +179,20 @@ class EnsembleMLP(nn.Sequential):
         activation: str = "tanh",
         *,
         init: str = "truncated_normal",
+        quantize_bits: int | None = None,
     ) -> None:
         seeds = _check_seeds(members)
-        widths = check_architecture(in_features, hidden, out_features, activation, init)
+        widths = check_architecture(
+            in_features, hidden, out_features, activation, init, quantize_bits
+        )
         n = len(seeds)
-        super().__init__(layer_stack(widths, activation, lambda i, o: BatchedLinear(n, i, o)))
+        super().__init__(
+            layer_stack(widths, activation, lambda i, o: BatchedLinear(n, i, o), quantize_bits)
+        )
         self.seeds, self.n_members = seeds, n
         self.in_features, self.out_features = widths[0], widths[-1]
         self.hidden = widths[1:-1]
-        self.activation, self.init = activation, init
+        self.activation, self.init, self.quantize_bits = activation, init, quantize_bits
         with torch.no_grad():
             for s, seed in enumerate(seeds):
                 generator = seeded_generator(seed)
@@ -236,6 +241,7 @@ class EnsembleMLP(nn.Sequential):
             self.activation,
             init=self.init,
             seed=self.seeds[s],
+            quantize_bits=self.quantize_bits,
         )
         with torch.no_grad():
             for target, (weight, bias) in zip(
@@ -254,10 +260,13 @@ class EnsembleMLP(nn.Sequential):
         """
         if len(members) == 0 or not all(isinstance(m, MLP) for m in members):
             raise InvalidParameterError("members must be a non-empty sequence of MLP")
-        first = members[0]
-        spec = (first.in_features, first.hidden, first.out_features, first.activation, first.init)
+
+        def spec_of(m: MLP) -> tuple[Any, ...]:
+            return (m.in_features, m.hidden, m.out_features, m.activation, m.init, m.quantize_bits)
+
+        spec = spec_of(members[0])
         for i, m in enumerate(members):
-            other = (m.in_features, m.hidden, m.out_features, m.activation, m.init)
+            other = spec_of(m)
             if other != spec:
                 raise InvalidParameterError(
                     f"members[{i}] has architecture {other}, members[0] has {spec}; "
@@ -267,7 +276,7 @@ class EnsembleMLP(nn.Sequential):
                 raise InvalidParameterError(
                     f"members[{i}] has seed=None; build each MLP with seed=..."
                 )
-        ensemble = cls([m.seed for m in members], *spec[:4], init=spec[4])
+        ensemble = cls([m.seed for m in members], *spec[:4], init=spec[4], quantize_bits=spec[5])
         with torch.no_grad():
             for s, m in enumerate(members):
                 views = ensemble._member_views(s)

@@ -10,6 +10,14 @@ deviation :math:`1/\sqrt{\text{fan\_in}}` truncated at two standard deviations, 
 zero. A ``seed`` draws them from a private :class:`torch.Generator`, so building a model
 never touches torch's global random state.
 
+With ``quantize_bits=k`` every hidden activation is rounded, in training and in
+evaluation, to the nearest of :math:`2^k` equally spaced levels spanning the
+activation's range (:data:`QUANTIZED_RANGES`; tanh: :math:`[-1, 1]`), its gradient
+passed straight through (:func:`quantize`). On a finite input set each hidden layer
+is then a deterministic function of :math:`X` with finitely many values, so
+:math:`I(X;T) = H(T)` and :math:`I(T;Y)` are exact plug-in quantities (Lorenzen, Igel &
+Nielsen 2022); :func:`ibkit.study.discrete_layer_information` computes them.
+
 The helpers here (:data:`ACTIVATIONS`, :func:`make_activation`, :func:`draw_linear`,
 :func:`layer_stack`, :func:`output_kind`) are shared with
 :class:`ibkit.nn.ensemble.EnsembleMLP`, which initialises member ``s`` exactly as
@@ -20,6 +28,11 @@ References
 R. Shwartz-Ziv, N. Tishby (2017). Opening the black box of deep neural networks via
 information. arXiv:1703.00810.
 A. M. Saxe et al. (2018). On the information bottleneck theory of deep learning. ICLR.
+S. S. Lorenzen, C. Igel, M. Nielsen (2022). Information bottleneck: exact analysis of
+(quantized) neural networks. ICLR.
+Y. Bengio, N. Léonard, A. Courville (2013). Estimating or propagating gradients through
+stochastic neurons for conditional computation. arXiv:1308.3432 (straight-through
+estimator).
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 import torch
 from torch import nn
@@ -39,8 +53,10 @@ __all__ = [
     "ACTIVATIONS",
     "INITS",
     "MLP",
+    "QUANTIZED_RANGES",
     "make_activation",
     "output_probabilities",
+    "quantize",
 ]
 
 
@@ -62,22 +78,141 @@ INITS = ("truncated_normal", "torch")
 TRUNCATION = 2.0
 
 
-def make_activation(name: str) -> nn.Module:
+#: Most bits of :func:`quantize`: float32 activations resolve 2**24 levels on [−1, 1].
+MAX_QUANTIZE_BITS = 24
+
+
+def quantize(a: torch.Tensor, bits: int, low: float, high: float) -> torch.Tensor:
+    r"""Round ``a`` to the nearest of :math:`2^k` uniform levels on ``[low, high]``.
+
+    With :math:`k` = ``bits`` and step :math:`\Delta = (h - l)/(2^k - 1)`,
+
+    .. math:: q(a) = l + \Delta\,\operatorname{clip}\big(\operatorname{round}((a - l)/\Delta),
+              0, 2^k - 1\big),
+
+    so the levels include both ends. The forward value is exactly :math:`q(a)`; the
+    gradient is the straight-through estimator :math:`\partial q / \partial a := 1`
+    (Bengio et al. 2013), as in the quantised networks of Lorenzen et al. (2022).
+
+    Examples
+    --------
+    >>> quantize(torch.tensor([-0.9, -0.2, 0.3, 1.0]), 2, -1.0, 1.0)  # levels ±1, ±1/3
+    tensor([-1.0000, -0.3333,  0.3333,  1.0000])
+    """
+    levels = 2**bits - 1
+    step = (high - low) / levels
+    q = low + step * torch.round((a.detach() - low) / step).clamp(0, levels)
+    # a - a.detach() is exactly 0 forward and the identity backward: q is exact
+    return q + (a - a.detach())
+
+
+class QuantizedActivation(nn.Module):
+    """Mixin: an activation module whose output goes through :func:`quantize`.
+
+    Each subclass also derives from the activation's own class (``QuantizedTanh`` is an
+    ``nn.Tanh``), so recorders that select layers by module type record the quantised
+    output; ``low`` and ``high`` are the activation's range.
+
+    Parameters
+    ----------
+    bits : int
+        Bits per unit: :math:`2^{bits}` levels.
+    """
+
+    low: float
+    high: float
+
+    def __init__(self, bits: int, *args: Any) -> None:
+        super().__init__(*args)
+        self.bits = bits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return quantize(super().forward(x), self.bits, self.low, self.high)
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}, range=[{self.low:g}, {self.high:g}]"
+
+
+class QuantizedTanh(QuantizedActivation, nn.Tanh):
+    """tanh quantised on [−1, 1]."""
+
+    low, high = -1.0, 1.0
+
+
+class QuantizedSigmoid(QuantizedActivation, nn.Sigmoid):
+    """The logistic sigmoid quantised on [0, 1]."""
+
+    low, high = 0.0, 1.0
+
+
+class QuantizedSoftsign(QuantizedActivation, nn.Softsign):
+    """softsign quantised on [−1, 1]."""
+
+    low, high = -1.0, 1.0
+
+
+class QuantizedBoundedReLU(QuantizedActivation, nn.Hardtanh):
+    """min(max(x, 0), 1) quantised on [0, 1]."""
+
+    low, high = 0.0, 1.0
+
+    def __init__(self, bits: int) -> None:
+        super().__init__(bits, 0.0, 1.0)
+
+
+_QUANTIZED: dict[str, type[QuantizedActivation]] = {
+    "tanh": QuantizedTanh,
+    "sigmoid": QuantizedSigmoid,
+    "softsign": QuantizedSoftsign,
+    "bounded_relu": QuantizedBoundedReLU,
+}
+
+#: activation name -> the range its quantised version spans (bounded activations only)
+QUANTIZED_RANGES: dict[str, tuple[float, float]] = {
+    name: (cls.low, cls.high) for name, cls in _QUANTIZED.items()
+}
+
+
+def check_quantize_bits(quantize_bits: Any, activation: str) -> int | None:
+    """``None``, or ``quantize_bits`` checked against the range of bits and ``activation``."""
+    if quantize_bits is None:
+        return None
+    bits = check_int(quantize_bits, "quantize_bits")
+    if bits > MAX_QUANTIZE_BITS:
+        raise InvalidParameterError(
+            f"quantize_bits must be at most {MAX_QUANTIZE_BITS} (float32 activations resolve "
+            f"no more levels); got {bits}"
+        )
+    if activation not in QUANTIZED_RANGES:
+        raise InvalidParameterError(
+            f"quantize_bits needs an activation with a bounded range, one of "
+            f"{sorted(QUANTIZED_RANGES)}; got activation={activation!r}: pick one of those "
+            "or pass quantize_bits=None"
+        )
+    return bits
+
+
+def make_activation(name: str, quantize_bits: int | None = None) -> nn.Module:
     r"""Return a new activation module for ``name``, a key of :data:`ACTIVATIONS`.
 
     ``bounded_relu`` is :math:`\min(\max(x, 0), 1)` (``nn.Hardtanh(0, 1)``); ``linear``
-    is the identity.
+    is the identity. With ``quantize_bits`` (bounded activations only, see
+    :data:`QUANTIZED_RANGES`) the module's output is :func:`quantize`\ d to that many
+    bits; it is still an instance of the plain activation's class.
 
     Examples
     --------
     >>> make_activation("bounded_relu")(torch.tensor([-1.0, 0.5, 2.0]))
     tensor([0.0000, 0.5000, 1.0000])
+    >>> make_activation("tanh", quantize_bits=1)(torch.tensor([-0.1, 0.2]))
+    tensor([-1.,  1.])
     """
     if name not in ACTIVATIONS:
         raise InvalidParameterError(
             f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}"
         )
-    return ACTIVATIONS[name]()
+    bits = check_quantize_bits(quantize_bits, name)
+    return ACTIVATIONS[name]() if bits is None else _QUANTIZED[name](bits)
 
 
 def output_kind(out_features: int) -> str:
@@ -120,13 +255,18 @@ def output_probabilities(logits: torch.Tensor, kind: str) -> torch.Tensor:
 
 
 def check_architecture(
-    in_features: int, hidden: Sequence[int], out_features: int, activation: str, init: str
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    activation: str,
+    init: str,
+    quantize_bits: int | None = None,
 ) -> tuple[int, ...]:
     """Validate the arguments shared by ``MLP`` and ``EnsembleMLP``; return all widths."""
     widths = (in_features, *hidden, out_features)
     names = ["in_features", *(f"hidden[{i}]" for i in range(len(hidden))), "out_features"]
     widths = tuple(check_int(width, name) for name, width in zip(names, widths, strict=True))
-    make_activation(activation)
+    make_activation(activation, quantize_bits)
     if init not in INITS:
         raise InvalidParameterError(f"init must be one of {list(INITS)}; got {init!r}")
     return widths
@@ -173,17 +313,20 @@ def seeded_generator(seed: int | None) -> torch.Generator | None:
 
 
 def layer_stack(
-    widths: Sequence[int], activation: str, make_linear: Callable[[int, int], nn.Module]
+    widths: Sequence[int],
+    activation: str,
+    make_linear: Callable[[int, int], nn.Module],
+    quantize_bits: int | None = None,
 ) -> OrderedDict[str, nn.Module]:
     """Children ``fc1, act1, …, fc<L>, act<L>, out`` for layer widths ``widths``.
 
     ``make_linear(fan_in, fan_out)`` builds each linear layer; the activation modules come
-    from :func:`make_activation`.
+    from :func:`make_activation` (quantised to ``quantize_bits`` when it is given).
     """
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     for layer, (fan_in, fan_out) in enumerate(zip(widths[:-2], widths[1:-1], strict=True), start=1):
         layers[f"fc{layer}"] = make_linear(fan_in, fan_out)
-        layers[f"act{layer}"] = make_activation(activation)
+        layers[f"act{layer}"] = make_activation(activation, quantize_bits)
     layers["out"] = make_linear(widths[-2], widths[-1])
     return layers
 
@@ -211,6 +354,10 @@ class MLP(nn.Sequential):
     seed : int, optional
         Seeds a private generator used for the initialisation only; ``None`` draws from
         torch's global generator, as ``nn.Linear`` does.
+    quantize_bits : int, optional
+        Quantise every hidden activation to :math:`2^k` uniform levels over its range
+        (:func:`quantize`, straight-through gradient), in training and evaluation alike;
+        bounded activations only (:data:`QUANTIZED_RANGES`). ``None``: no quantisation.
 
     Examples
     --------
@@ -219,6 +366,8 @@ class MLP(nn.Sequential):
     (['fc1', 'act1', 'fc2', 'act2'], Linear(in_features=3, out_features=2, bias=True))
     >>> net(torch.zeros(5, 12)).shape, net.output_kind
     (torch.Size([5, 2]), 'softmax')
+    >>> MLP(12, (3,), quantize_bits=8, seed=0).act1
+    QuantizedTanh(bits=8, range=[-1, 1])
     """
 
     def __init__(
@@ -230,8 +379,11 @@ class MLP(nn.Sequential):
         *,
         init: str = "truncated_normal",
         seed: int | None = None,
+        quantize_bits: int | None = None,
     ) -> None:
-        widths = check_architecture(in_features, hidden, out_features, activation, init)
+        widths = check_architecture(
+            in_features, hidden, out_features, activation, init, quantize_bits
+        )
         generator = seeded_generator(seed)
 
         def make_linear(fan_in: int, fan_out: int) -> nn.Linear:
@@ -242,10 +394,11 @@ class MLP(nn.Sequential):
                 linear.bias.copy_(bias)
             return linear
 
-        super().__init__(layer_stack(widths, activation, make_linear))
+        super().__init__(layer_stack(widths, activation, make_linear, quantize_bits))
         self.in_features, self.out_features = widths[0], widths[-1]
         self.hidden = widths[1:-1]
         self.activation, self.init, self.seed = activation, init, seed
+        self.quantize_bits = quantize_bits
 
     @property
     def output_kind(self) -> str:

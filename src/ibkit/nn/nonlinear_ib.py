@@ -42,7 +42,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_int, check_positive, check_real
 from ibkit.nn.mlp import layer_stack
 from ibkit.nn.vib import StochasticClassifier, _check_widths, _draw
 
@@ -72,6 +72,11 @@ def kde_upper_bound(h: torch.Tensor, noise_variance: torch.Tensor | float) -> to
     Tensor
         Scalar in nats; differentiable in ``h`` and ``noise_variance``.
 
+    Raises
+    ------
+    InvalidParameterError
+        If ``h`` or ``noise_variance`` is complex.
+
     Examples
     --------
     >>> import torch
@@ -79,6 +84,8 @@ def kde_upper_bound(h: torch.Tensor, noise_variance: torch.Tensor | float) -> to
     >>> round(float(kde_upper_bound(h, 0.01)) / math.log(2), 6)  # two far inputs: 1 bit
     1.0
     """
+    check_real(h, "h")
+    check_real(noise_variance, "noise_variance")
     sq = h.square().sum(dim=1)
     d = (sq[:, None] + sq[None, :] - 2.0 * (h @ h.T)).clamp(min=0.0)
     d = d.masked_fill(torch.eye(len(h), dtype=torch.bool, device=h.device), 0.0)

@@ -15,6 +15,13 @@ layer, estimator (and ensemble member) to a tidy table, optionally streamed to a
 file that an interrupted run resumes from. :func:`plane_points` is the same computation
 on activations the caller already has.
 
+Every point says whether it can mean anything: its I(X;T) may sit at the estimator's
+ceiling, the most it can give on the probe inputs (:math:`\log_2 n` for ``n`` distinct
+inputs), where the estimator tells every input apart and the point can show neither
+fitting nor compression; its bounds may lie far apart; a coordinate may be negative.
+The rows carry these diagnostics, and a :class:`~ibkit.estimators.SaturationWarning`
+names each layer and estimator found at the ceiling, once.
+
 References
 ----------
 R. Shwartz-Ziv and N. Tishby, "Opening the black box of deep neural networks via
@@ -28,9 +35,9 @@ Entropy 19(7):361, 2017.
 
 from __future__ import annotations
 
-import math
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,16 +47,22 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ibkit._tables import CsvTable
+from ibkit._tables import PlaneTables
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
+    check_bool,
     check_int,
     check_random_state,
     check_real,
     check_units,
 )
-from ibkit.estimators import MIEstimator, resolve_plane_estimators
+from ibkit.estimators import (
+    MIEstimate,
+    MIEstimator,
+    SaturationWarning,
+    resolve_plane_estimators,
+)
 from ibkit.nn.ensemble import ensemble_size, member_seeds
 from ibkit.nn.gradients import GradientSNR
 from ibkit.nn.mlp import output_kind, output_probabilities
@@ -99,6 +112,11 @@ COLUMNS = (
     "i_ty_lower",
     "i_ty_upper",
     "units",
+    "at_ceiling",
+    "negative",
+    "singleton_share",
+    "bound_gap",
+    "std_error",
 )
 _POINT_COLUMNS = COLUMNS[COLUMNS.index("layer") :]
 _TEXT_COLUMNS = ("run", "layer", "estimator", "units")
@@ -142,9 +160,67 @@ def _points(
             bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
             is_output = layer == output_layer
             rows.append(
-                (layer, index, is_output, t.shape[1], label, xt.value, ty.value, *bounds, units)
+                (
+                    *(layer, index, is_output, t.shape[1], label, xt.value, ty.value),
+                    *(*bounds, units, *_diagnostic_values(xt, ty)),
+                )
             )
     return pd.DataFrame(rows, columns=list(_POINT_COLUMNS))
+
+
+def _diagnostic_values(xt: MIEstimate, ty: MIEstimate) -> tuple[Any, ...]:
+    """``at_ceiling, negative, singleton_share, bound_gap, std_error`` of a point: I(X;T)
+    at its ceiling, either coordinate negative, the layer's share of inputs alone in
+    their cell, and the larger bound gap and standard error of the two (NaN for none)."""
+
+    def largest(a: float | None, b: float | None) -> float:
+        return max((v for v in (a, b) if v is not None), default=np.nan)
+
+    share = xt.diagnostics.singleton_share
+    return (
+        xt.diagnostics.at_ceiling,
+        xt.diagnostics.negative or ty.diagnostics.negative,
+        np.nan if share is None else share,
+        largest(xt.diagnostics.bound_gap, ty.diagnostics.bound_gap),
+        largest(xt.std_error, ty.std_error),
+    )
+
+
+def _warn_saturated(
+    rows: pd.DataFrame,
+    warned: set[tuple[Any, ...]],
+    scope: Sequence[str] = ("layer", "estimator"),
+) -> None:
+    """Warn (:class:`~ibkit.estimators.SaturationWarning`) once per group of the ``scope``
+    columns (layer, estimator and any others) with a point of ``rows`` at the ceiling,
+    unless the group is in ``warned``; add the groups warned about to ``warned``.
+
+    Rows without diagnostics (NaN ``at_ceiling``, from tables recorded before they
+    existed) are not at the ceiling.
+    """
+    saturated = rows[rows["at_ceiling"].eq(True)]
+    top = saturated["i_xt_upper"].fillna(saturated["i_xt"])
+    for key, group in top.groupby([saturated[c] for c in scope], sort=False):
+        if key in warned:
+            continue
+        warned.add(key)
+        where = dict(zip(scope, key, strict=True))
+        layer, label = where.pop("layer"), where.pop("estimator")
+        first = saturated.loc[group.index[0]]
+        context = "".join(f", {k} {v!r}" for k, v in where.items())
+        warnings.warn(
+            f"layer {layer!r} ({first['width']} units{context}) sits at the ceiling of "
+            f"estimator {label!r}: I(X;T) = {group.max():.2f} {first['units']}, within "
+            "0.01 bits of the most it can give on these probe inputs. It tells every input "
+            "apart, so these points show neither fitting nor compression. To measure the "
+            "layer: fewer or wider bins, e.g. ('binning', {'n_bins': 10}) or ('binning', "
+            f"{{'bin_size': 0.5}}) (b bins per unit make up to b**{first['width']} cells); "
+            "more noise, relative to the layer's scale, e.g. ('kde', {'noise_variance': "
+            "1.0, 'noise_relative': True}), raised until the point leaves the ceiling "
+            "(squared distances grow with the width); or another estimator, e.g. 'renyi'",
+            SaturationWarning,
+            stacklevel=3,
+        )
 
 
 def plane_points(
@@ -237,8 +313,10 @@ class InformationPlane:
     estimators : name, MIEstimator, list of them, or dict label -> name or MIEstimator
         Each one gives its own rows; its label goes in the ``estimator`` column and its
         parameters in :attr:`estimator_params`. Names use the estimator's defaults:
-        ``"binning"`` is 30 bins spanning each layer's values at that epoch (for the
-        fixed :math:`[-1, 1]` grid of the tanh study pass
+        ``"binning"`` is equal-mass bins per unit, as many as the probe supports (see
+        :class:`~ibkit.estimators.binning.BinningEstimator`; for 30 bins spanning each
+        layer's values at that epoch pass ``{"bin30": ("binning", {"n_bins": 30})}``, for
+        the fixed :math:`[-1, 1]` grid of the tanh study
         ``{"binning": get_estimator("binning", value_range=(-1, 1))}``), ``"kde"`` the
         KDE bounds with noise variance :math:`\sigma^2 = 10^{-3}`.
     layers : sequence of str, optional
@@ -357,7 +435,7 @@ class InformationPlane:
         self.schedule = EpochSchedule(schedule, n_epochs=n_epochs, n_points=n_points)
         self.units = check_units(units)
         self.batch_size = n if batch_size is None else check_int(batch_size, "batch_size")
-        self.track_gradients = bool(track_gradients)
+        self.track_gradients = check_bool(track_gradients, "track_gradients")
         self.path = None if path is None else _check_path(path)
         if not isinstance(run, str) or not run:
             raise InvalidParameterError(f"run must be a non-empty string; got {run!r}")
@@ -382,46 +460,40 @@ class InformationPlane:
         self._rows: slice = slice(0, 0)
         self._gradient_snr: GradientSNR | None = None
         self._gradient_rows: tuple[int, pd.DataFrame] | None = None
-        self._tables: dict[str, CsvTable] | None = None
+        self._plane_tables: PlaneTables | None = None
 
     # -- tables -----------------------------------------------------------------------
 
-    def _table(self, kind: str) -> CsvTable:
-        """The results or gradients table, loaded from ``path`` on first use."""
-        if self._tables is None:
-            grad_path = (
-                None
-                if self.path is None
-                else self.path.with_name(f"{self.path.stem}_gradients{self.path.suffix}")
-            )
+    def _tables(self) -> PlaneTables:
+        """The results and gradients tables, read from ``path`` on first use."""
+        if self._plane_tables is None:
             text = _TEXT_COLUMNS + tuple(k for k, v in self.labels.items() if isinstance(v, str))
-            self._tables = {
-                "results": CsvTable(self.path, text),
-                "gradients": CsvTable(grad_path, text),
-            }
-        return self._tables[kind]
+            key = {"run": self.run, **self.labels}
+            self._plane_tables = PlaneTables(self.path, key, self.seeds, text)
+        return self._plane_tables
 
     @property
     def results(self) -> pd.DataFrame:
-        frame = self._table("results").frame
+        frame = self._tables().frame("results")
         return pd.DataFrame(columns=list(COLUMNS)) if frame is None else frame.copy()
 
     @property
     def gradients(self) -> pd.DataFrame | None:
-        frame = self._table("gradients").frame
+        frame = self._tables().frame("gradients")
         return None if frame is None else frame.copy()
 
     def recorded_epochs(self) -> set[int]:
         """Epochs whose rows are all in the tables for this run, labels and seed(s).
 
-        Known once the recorder is attached: attaching drops from the tables (and their
-        files) the rows of any epoch recorded only in part, by a run killed while
-        writing them, so that it is recorded again.
+        Found when the tables are loaded, on first use: the rows of any epoch recorded
+        only in part, by a run killed while writing them, are dropped from the tables
+        (and their files), so that it is recorded again. How many rows an epoch has
+        depends on the recorded layers: before :meth:`attach`, the model runs once on
+        two probe rows to find them, as attaching does.
         """
         if self._done is None:
-            raise RuntimeError(
-                "the recorder is not attached; use `with plane:` or call plane.attach() first"
-            )
+            self.attach()  # learns the layers and loads the tables
+            self.detach()
         return self._done
 
     def missing_epochs(self) -> set[int]:
@@ -434,46 +506,11 @@ class InformationPlane:
         return scheduled - self.recorded_epochs()
 
     def _load_tables(self) -> None:
-        """Find the epochs whose rows are complete; drop the rows of the others."""
-        rows_per_member = {"results": len(self.layer_names) * len(self.estimators)}
+        """Find the recorded epochs, from blocks of one row per layer and estimator."""
+        block_rows = {"results": len(self.layer_names) * len(self.estimators)}
         if self._gradient_snr is not None:
-            rows_per_member["gradients"] = len(self._gradient_snr.weights)
-        mine, complete = {}, None
-        for kind, n_rows in rows_per_member.items():
-            frame = self._table(kind).frame
-            if frame is None:
-                mine[kind], epochs = None, set()
-            else:
-                mine[kind] = self._mine(kind, frame)
-                counts = frame[mine[kind]].groupby(["epoch", "member"]).size()
-                whole = counts[counts == n_rows].groupby(level="epoch").size()
-                epochs = set(whole[whole == len(self.seeds)].index.astype(int))
-            complete = epochs if complete is None else complete & epochs
-        for kind, mask in mine.items():
-            if mask is None:
-                continue
-            table = self._table(kind)
-            stale = mask & ~table.frame["epoch"].isin(complete).to_numpy()
-            if stale.any():
-                table.remove(stale)
-        self._done = complete
-
-    def _mine(self, kind: str, t: pd.DataFrame) -> np.ndarray:
-        """Which rows of a table belong to this run, labels and member seeds."""
-        missing = {"run", "seed", "member", "epoch"} - set(t.columns)
-        if missing:
-            raise InvalidParameterError(
-                f"{self._table(kind).path} is not an information-plane table (no columns "
-                f"{sorted(missing)}); pass another path, or delete the file"
-            )
-        mask = np.array(t["run"] == self.run, dtype=bool)
-        for key, value in self.labels.items():
-            mask &= (t[key] == value).to_numpy() if key in t else False
-        members = np.zeros(len(t), dtype=bool)
-        for member, seed in enumerate(self.seeds):
-            same_seed = t["seed"].isna() if _is_nan(seed) else t["seed"] == seed
-            members |= ((t["member"] == member) & same_seed).to_numpy()
-        return mask & members
+            block_rows["gradients"] = len(self._gradient_snr.weights)
+        self._done = self._tables().complete_epochs(block_rows)
 
     def should_record(self, epoch: int) -> bool:
         """Whether :meth:`record` would record ``epoch`` (scheduled, not yet recorded).
@@ -688,14 +725,14 @@ class InformationPlane:
             self._buffers.clear()
         self.last_timing = {"forward": t1 - t0, "estimation": time.perf_counter() - t1}
         new = pd.concat(frames, ignore_index=True)
-        self._table("results").append(new)
+        self._tables().append("results", new)
         self.recorded_epochs().add(epoch)
         if self._gradient_rows is not None:
             gradient_rows = self._gradient_rows[1].copy()
             gradient_rows.insert(0, "run", self.run)
             for key, value in self.labels.items():
                 gradient_rows[key] = value
-            self._table("gradients").append(gradient_rows)
+            self._tables().append("gradients", gradient_rows)
         return new
 
     def _decorate(
@@ -770,7 +807,3 @@ def _check_path(path: Any) -> Path:
 
 class _LayerError(ValueError):
     """A recorded layer's output cannot be recorded (raised from inside a hook)."""
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)

@@ -15,8 +15,10 @@ The minibatch order of member s comes from its own :class:`torch.Generator`, see
 from ``(random_state, seeds[s])`` (see :func:`fit`), so it does not depend on the other
 members. After every epoch the loss and accuracy of every member on the full training (and
 test) arrays go into the :class:`TrainingHistory`, and ``on_epoch(epoch)`` runs: the hook
-for an information-plane recorder (epoch 0 is before the first update). A NaN or infinite
-training loss stops the run with :class:`~ibkit._validation.DivergenceError`.
+for an information-plane recorder (epoch 0 is before the first update). A training loss
+that is NaN or infinite, or that runs away above :func:`loss_ceiling` (10 times the larger
+of its value at epoch 0 and the ln K of a uniform guess), stops the run with
+:class:`~ibkit._validation.DivergenceError`.
 
 Every training loop of :mod:`ibkit.nn` returns a :class:`History` and reports to the same
 ``progress(done, total)`` callback.
@@ -37,6 +39,7 @@ import numbers
 import os
 import pickle
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,10 +49,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ibkit._plain import plain
 from ibkit._tables import atomic_write
 from ibkit._validation import (
     DivergenceError,
     InvalidParameterError,
+    Progress,
     check_callback,
     check_int,
     check_positive,
@@ -76,9 +81,6 @@ OPTIMIZERS = ("sgd", "adam")
 #: history columns after ``epoch`` and ``seed``, in the order kept in memory
 _METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
-#: ``progress(done, total)``: epochs finished so far and epochs in all.
-Progress = Callable[[int, int], None]
-
 
 # ---------------------------------------------------------------------------
 # histories
@@ -101,7 +103,7 @@ class History(Protocol):
         """A tidy :class:`pandas.DataFrame`, one row per epoch (and member)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
+        """All fields as plain Python values (arrays become nested lists): JSON-able."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,31 +145,81 @@ class TrainingHistory:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
+        """All fields as plain Python values: arrays as nested lists, ``seeds`` a list.
+
+        ``json.dumps`` accepts the result (the NaN test columns become ``NaN``).
+        """
+        return plain(asdict(self))
 
 
-def check_loss(loss: Any, epoch: int, x: torch.Tensor, **knobs: float) -> None:
-    """Raise :class:`DivergenceError` if ``loss`` holds a NaN or an infinity.
+#: A training loss above this many times max(L₀, ln K) has run away (see :func:`loss_ceiling`).
+RUNAWAY_FACTOR = 10.0
+
+
+def loss_ceiling(start: Any, n_classes: int) -> np.ndarray:
+    r"""The largest training loss (nats) of a healthy run: :math:`10\,\max(L_0, \ln K)`.
+
+    :math:`L_0` is the training loss before the first update and :math:`\ln K` the
+    cross-entropy of a uniform guess over the K classes. Training lowers the loss, so a
+    healthy run stays below both (in SGD or Adam on digits and the 12-bit task, even at
+    learning rates too large to learn anything, the peak was under 4 times the larger);
+    a learning rate that throws the weights away sends it orders of magnitude above them
+    while it can stay finite.
+
+    Parameters
+    ----------
+    start : float or array-like
+        :math:`L_0` (of each member), nats; a NaN counts as unknown (only ln K is used).
+    n_classes : int
+        K, at least 2.
+
+    Returns
+    -------
+    ndarray
+        :data:`RUNAWAY_FACTOR` times the larger of ``start`` and ln K, elementwise.
+
+    Examples
+    --------
+    >>> loss_ceiling([0.5, 3.0], n_classes=2).round(2).tolist()  # 10 ln 2, 10 * 3
+    [6.93, 30.0]
+    """
+    return RUNAWAY_FACTOR * np.fmax(np.asarray(start, dtype=np.float64), math.log(n_classes))
+
+
+def check_loss(
+    loss: Any, epoch: int, x: torch.Tensor, ceiling: Any = math.inf, **knobs: float
+) -> None:
+    """Raise :class:`DivergenceError` if ``loss`` is NaN, infinite or above ``ceiling``.
 
     Parameters
     ----------
     loss : float or array-like
-        The training loss (of each member) after ``epoch``.
+        The training loss (of each member) after ``epoch``, nats.
     epoch : int
         The epoch just trained (0: before training).
     x : torch.Tensor
         The training inputs; the message quotes their largest magnitude.
+    ceiling : float or array-like
+        The largest loss (of each member) of a healthy run, :func:`loss_ceiling`.
     **knobs : float
         The settings that make a run diverge when too large (``lr``, ``beta``), by name.
     """
     values = np.asarray(loss, dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if not bad.any():
+    limits = np.broadcast_to(np.asarray(ceiling, dtype=np.float64), values.shape)
+    finite = np.isfinite(values)
+    above = finite & (values > limits)
+    if not finite.all():
+        what = str(values[~finite][0])
+    elif above.any():
+        what = (
+            f"{values[above][0]:.3g} nats, above {limits[above][0]:.3g} nats: {RUNAWAY_FACTOR:g} "
+            "times the larger of its value before training and ln(classes)"
+        )
+    else:
         return
     lower = " or ".join(f"{name} (now {value:g})" for name, value in knobs.items())
     raise DivergenceError(
-        f"training diverged at epoch {epoch} (the training loss is {values[bad].flat[0]}); "
+        f"training diverged at epoch {epoch} (the training loss is {what}); "
         f"lower {lower}, or standardise x_train (largest |x_train| is "
         f"{float(x.abs().max()):.3g})"
     )
@@ -234,7 +286,9 @@ def _evaluate(model: MLP | EnsembleMLP, x: torch.Tensor, y: torch.Tensor) -> tor
 
 def _check_model(model: Any) -> None:
     if not isinstance(model, (MLP, EnsembleMLP)):
-        raise TypeError(f"model must be an MLP or an EnsembleMLP; got {type(model).__name__}")
+        raise InvalidParameterError(
+            f"model must be an MLP or an EnsembleMLP; got {type(model).__name__}"
+        )
 
 
 def _as_tensor(a: Any, name: str) -> torch.Tensor:
@@ -407,15 +461,26 @@ _CHECKPOINT_KEYS = ("settings", "epoch", "model", "optimizer", "generators", "re
 
 
 def _read_checkpoint(path: Path) -> dict[str, Any]:
-    """The state saved in ``path``: plain tensors and containers only, never code."""
+    """The state saved in ``path``: plain tensors and containers only, never code.
+
+    The safe loader's warnings (about the pickle protocol of a foreign file) are silenced:
+    an unusable file is one error, in one line.
+    """
     try:
-        state = torch.load(path, weights_only=True)
-    except pickle.UnpicklingError as exc:  # a class or function, refused by weights_only
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            state = torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as exc:  # a class, a function or an opcode it refuses
         found = re.search(r"GLOBAL (\S+)", str(exc))
-        held = found.group(1) if found else "objects"
-        raise _unusable(path, f"it holds {held}, not only tensors and numbers") from None
-    except Exception as exc:  # a truncated or empty file, or not a torch file at all
-        raise _unusable(path, f"{type(exc).__name__}: {exc}") from None
+        named = f" ({found.group(1)})" if found else ""
+        reason = f"it holds objects other than tensors and numbers{named}, refused for safety"
+        raise _unusable(path, reason) from None
+    except OSError as exc:
+        raise _unusable(path, exc.strerror or type(exc).__name__) from None
+    except Exception:  # EOFError, RuntimeError, ...: a file cut short or not from torch
+        empty = path.stat().st_size == 0
+        reason = "empty file" if empty else "truncated, or not written by torch.save"
+        raise _unusable(path, reason) from None
     if not isinstance(state, dict) or not set(_CHECKPOINT_KEYS) <= set(state):
         raise _unusable(path, "not a checkpoint written by fit")
     return state
@@ -549,8 +614,10 @@ def fit(
     Raises
     ------
     DivergenceError
-        If a training loss becomes NaN or infinite (too large a learning rate, or
-        inputs of too large a scale); nothing after that epoch is recorded or saved.
+        If a member's training loss becomes NaN or infinite, or runs away: above
+        :func:`loss_ceiling`, 10 times the larger of its loss at epoch 0 and ln K (K =
+        ``max(out_features, 2)``). The cause is too large a learning rate, or inputs of
+        too large a scale; nothing after that epoch is recorded or saved.
 
     Examples
     --------
@@ -589,7 +656,7 @@ def fit(
     full_batch = batch_size is None or batch_size >= n
     generators = [_order_generator(seed, s) for s in member_seeds]
     opt = _make_optimizer(optimizer, list(model.parameters()), lr, momentum)
-    kind = model.output_kind
+    kind, n_classes = model.output_kind, max(model.out_features, 2)
 
     records = torch.full((epochs + 1, n_members, len(_METRICS)), math.nan, dtype=torch.float64)
     saver = None
@@ -618,7 +685,8 @@ def fit(
 
     def record(epoch: int) -> None:
         records[epoch, :, :2] = _evaluate(model, x, y).cpu()
-        check_loss(records[epoch, :, 0], epoch, x, lr=lr)
+        ceiling = loss_ceiling(records[0, :, 0], n_classes)
+        check_loss(records[epoch, :, 0], epoch, x, ceiling, lr=lr)
         if test is not None:
             records[epoch, :, 2:] = _evaluate(model, *test).cpu()
         if on_epoch is not None:

@@ -20,8 +20,9 @@ the IB curve on the information plane.
   decoder; in eval mode it averages the softmax over ``n_samples_eval`` draws of :math:`z`.
 - :func:`train_vib` trains it (or a :class:`~ibkit.nn.nonlinear_ib.NonlinearIB`) with Adam
   and returns a :class:`VIBHistory` of rate, relevance and accuracy per epoch, in bits (a
-  :class:`~ibkit.nn.training.History`, as :func:`~ibkit.nn.training.fit` returns). A NaN
-  or infinite loss stops it with :class:`~ibkit._validation.DivergenceError`.
+  :class:`~ibkit.nn.training.History`, as :func:`~ibkit.nn.training.fit` returns). A loss
+  that is NaN or infinite, or that runs away (above 10 times the larger of its value
+  before training and ln K), stops it with :class:`~ibkit._validation.DivergenceError`.
 
 References
 ----------
@@ -42,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ibkit._plain import plain
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
@@ -52,7 +54,7 @@ from ibkit._validation import (
     pandas_module,
 )
 from ibkit.measures import entropy
-from ibkit.nn.training import Progress, check_loss, check_range
+from ibkit.nn.training import Progress, check_loss, check_range, loss_ceiling
 
 __all__ = [
     "IBLoss",
@@ -366,8 +368,11 @@ class VIBHistory:
         return frame.assign(h_y_bits=self.h_y_bits, beta=self.beta)
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a dictionary (arrays stay numpy arrays)."""
-        return asdict(self)
+        """All fields as plain Python values (arrays become lists): JSON-able.
+
+        ``json.dumps`` accepts the result (a NaN ``test_acc`` becomes ``NaN``).
+        """
+        return plain(asdict(self))
 
 
 def _check_labelled(
@@ -405,17 +410,32 @@ def _check_labels(y: Any, name: str, *, n_rows: int, x_name: str) -> np.ndarray:
     return ya.astype(np.int64)
 
 
-def _evaluate(model: StochasticClassifier, x, y, batch_size: int) -> tuple[float, float, float]:
-    """Mean CE (nats), mean rate (nats) and accuracy over ``x`` in batches, in eval mode."""
-    ce = rate = correct = 0.0
+def _evaluate(
+    model: StochasticClassifier, x: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> tuple[float, float, float, float]:
+    """Mean loss, CE and rate (nats) and accuracy over ``x`` in batches, in eval mode."""
+    total = ce = rate = correct = 0.0
     with torch.no_grad():
         for xb, yb in zip(x.split(batch_size), y.split(batch_size), strict=True):
             out = model.loss(xb, yb)
+            total += float(out.total) * len(yb)
             ce += float(out.ce) * len(yb)
             rate += float(out.rate) * len(yb)
             correct += float((out.logits.argmax(dim=1) == yb).sum())
     n = len(y)
-    return ce / n, rate / n, correct / n
+    return total / n, ce / n, rate / n, correct / n
+
+
+def _start_ceiling(
+    model: StochasticClassifier, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int
+) -> np.ndarray:
+    """:func:`~ibkit.nn.training.loss_ceiling` of the untrained ``model`` on (x, y).
+
+    Evaluates the loss in eval mode, after seeding the global torch RNG with ``seed``.
+    """
+    torch.manual_seed(seed)
+    model.eval()
+    return loss_ceiling(_evaluate(model, x, y, batch_size)[0], model.n_classes)
 
 
 def _torch_seed(random_state: Any) -> int:
@@ -485,8 +505,15 @@ def train_vib(
     Raises
     ------
     DivergenceError
-        If the loss becomes NaN or infinite: β or the learning rate too large, or the
-        inputs of too large a scale (the message names them with their values).
+        If the loss minimised (cross-entropy plus the β-weighted rate penalty, nats)
+        becomes NaN or infinite, or runs away: above
+        :func:`~ibkit.nn.training.loss_ceiling`, 10 times the larger of :math:`L_0`, its
+        value on the training set before the first update, and :math:`\ln K` (K =
+        ``n_classes``). It is checked as the mean over each epoch's minibatches and at
+        every evaluation. The cause is β or the learning rate too large, or inputs of too
+        large a scale; the message names them with their values. Healthy runs stay far
+        below the bound: on digits, every learning rate up to 0.3 kept the loss under
+        twice :math:`\max(L_0, \ln K)`, while ``lr=10`` sent it past :math:`10^{8}` times that.
 
     Examples
     --------
@@ -525,10 +552,12 @@ def train_vib(
     knobs = {"beta": model.beta, "lr": lr} if model.beta > 0 else {"lr": lr}
     gen = torch.Generator().manual_seed(seed)
     h_y = entropy(torch.bincount(yt).numpy(), normalize=True)
+    n_batches = math.ceil(len(yt) / batch_size)
     rows: list[tuple[float, ...]] = []
     seconds = 0.0
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        ceiling = _start_ceiling(model, xt, yt, batch_size, seed)
+        torch.manual_seed(seed)  # training draws the same noise with or without that pass
         opt = torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(adam_betas))
         schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=decay_every, gamma=decay)
         for epoch in range(1, epochs + 1):
@@ -543,12 +572,12 @@ def train_vib(
                 loss_sum = loss_sum + out.total.detach()
             schedule.step()
             seconds += time.perf_counter() - start
-            check_loss(float(loss_sum), epoch, xt, **knobs)
+            check_loss(float(loss_sum) / n_batches, epoch, xt, ceiling, **knobs)
             if epoch % eval_every == 0 or epoch == epochs:
                 model.eval()
-                ce, rate, acc = _evaluate(model, xt, yt, batch_size)
-                check_loss((ce, rate), epoch, xt, **knobs)
-                test_acc = _evaluate(model, *test, batch_size)[2] if test else math.nan
+                loss, ce, rate, acc = _evaluate(model, xt, yt, batch_size)
+                check_loss(loss, epoch, xt, ceiling, **knobs)
+                test_acc = _evaluate(model, *test, batch_size)[3] if test else math.nan
                 rows.append((epoch, rate / LN2, h_y - ce / LN2, ce / LN2, acc, test_acc, seconds))
                 seconds = 0.0
             if progress is not None:

@@ -5,20 +5,43 @@
 - :mod:`ibkit.study.accuracy` — estimators against the known truth of sampled tasks.
 - :mod:`ibkit.study.figures` — information planes, layer trajectories, gradient SNR.
 - :mod:`ibkit.study.plane_study` — the tanh-vs-ReLU study: train, record, summarise.
+- :mod:`ibkit.study.ground_truth` — planes with exact values: noisy deep linear and
+  quantised networks, recorded beside their truth.
+- :mod:`ibkit.study.plane_accuracy` — estimators on the plane: errors against the truth,
+  compression seen or missed, data-processing violations.
 """
 
 from ibkit.study.accuracy import estimator_accuracy, summarize_accuracy
+from ibkit.study.ground_truth import (
+    GroundTruthPlane,
+    LinearNetwork,
+    LinearSetting,
+    QuantizedSetting,
+    discrete_layer_information,
+    ground_truth_plane,
+    linear_layer_information,
+)
 from ibkit.study.metrics import METRICS, RUN_COLUMNS, compression_metrics, summarize_compression
+from ibkit.study.plane_accuracy import dpi_violations, plane_accuracy
 from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, PlaneStudyResult, run_plane_study
 
 __all__ = [
+    "GroundTruthPlane",
+    "LinearNetwork",
+    "LinearSetting",
     "METRICS",
     "PLANE_ESTIMATORS",
     "PlaneStudy",
     "PlaneStudyResult",
+    "QuantizedSetting",
     "RUN_COLUMNS",
     "compression_metrics",
+    "discrete_layer_information",
+    "dpi_violations",
     "estimator_accuracy",
+    "ground_truth_plane",
+    "linear_layer_information",
+    "plane_accuracy",
     "run_plane_study",
     "summarize_accuracy",
     "summarize_compression",

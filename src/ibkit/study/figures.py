@@ -297,7 +297,10 @@ def _draw_final_spread(ax: Any, df: Any) -> None:
 def _draw_bound(ax: Any, bound: IBCurve, units: str, *, x_max: float) -> None:
     """The envelope of the IB curve, continued flat at I(X;Y) up to ``x_max``."""
     if not isinstance(bound, IBCurve):
-        raise TypeError(f"bound must be an IBCurve (ibkit.ib.ib_curve); got {type(bound)}")
+        raise InvalidParameterError(
+            "bound must be None or the IBCurve that ibkit.ib.ib_curve returns; "
+            f"got {type(bound).__name__}"
+        )
     if bound.units != units:
         raise InvalidParameterError(
             f"the bound is in {bound.units} and the table in {units}; compute the curve "
