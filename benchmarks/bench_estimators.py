@@ -1,8 +1,10 @@
 """Estimator benchmark: ibkit's MI estimators (and scikit-learn's) on ground-truth tasks.
 
 Run with ``.venv/bin/python benchmarks/bench_estimators.py [--quick]``.
-Methods: ibkit ``ksg`` (k=3), ``gaussian``, ``binning`` (20 quantile bins per
-coordinate, joint symbols in several dimensions) and, on 1-D tasks only,
+Methods: ibkit ``ksg`` (k=3, columns standardised: the default), ``gaussian``,
+``binning`` (its default: b = max(2, round((n/5)^(1/d))) equal-mass bins per coordinate,
+d = d_x + d_y, joint symbols in several dimensions), ``binning`` with ``n_bins=30``
+(the uniform grid of the information-plane studies) and, on 1-D tasks only,
 ``sklearn.feature_selection.mutual_info_regression`` (n_neighbors=3; it handles a
 single target, and its nats are converted to bits), plus ibkit's neural
 estimators ``infonce``, ``nwj`` and ``mine`` (steps=300, hidden=(32, 32),
@@ -21,7 +23,9 @@ and 6). Reported per (task, n, method): the true I(X;Y) in bits, the mean estima
 its bias, the standard deviation over seeds and the mean wall time per call (after
 one untimed warm-up call per method). A method that raises on a task is recorded with
 its error and skipped there; a method whose call takes longer than ``--slow`` seconds
-(20) is skipped at larger n on that task.
+(20) is skipped at larger n on that task. Below the table, the mean absolute error of
+the methods that run on every task, over the rows where all of them ran (in bits and
+nats). ``--methods`` runs a subset of the methods.
 Results go to ``benchmarks/results/estimators.json``.
 """
 
@@ -122,17 +126,22 @@ NEURAL_TASKS = frozenset({"gauss-1d", "gauss-5d", "cube-gauss-1d", "student-t-1d
 
 #: ibkit's classical estimators, also compared with benchmark-mi in bench_bmi.py
 CLASSICAL: tuple[Method, ...] = (
-    Method("ksg", "ibkit ksg (k=3)", ibkit_method("ksg", k=3)),
+    Method("ksg", "ibkit ksg (k=3, standardised)", ibkit_method("ksg", k=3)),
     Method("gaussian", "ibkit gaussian", ibkit_method("gaussian")),
     Method(
         "binning",
-        "ibkit binning (20 quantile)",
-        ibkit_method("binning", n_bins=20, strategy="quantile"),
+        "ibkit binning (default: max(2, round((n/5)^(1/d))) equal-mass bins per coordinate)",
+        ibkit_method("binning"),
     ),
 )
 
 METHODS: tuple[Method, ...] = (
     *CLASSICAL,
+    Method(
+        "bin30",
+        "ibkit binning (n_bins=30: the information-plane grid over each variable's range)",
+        ibkit_method("binning", n_bins=30),
+    ),
     Method("sklearn", "sklearn mutual_info_regression (k=3)", sklearn_mi, only_1d=True),
     *(
         Method(
@@ -282,6 +291,26 @@ def markdown(records: list[dict[str, Any]], methods: tuple[Method, ...] = METHOD
     return markdown_table(("task", "n", "truth", *keys), rows)
 
 
+def mean_abs_errors(records: list[dict[str, Any]], keys: list[str]) -> tuple[dict[str, float], int]:
+    """Mean |estimate - truth| in bits of each method in ``keys``, over the rows where all
+    of them ran, and the number of those rows."""
+    rows = [r for r in records if all(r["methods"].get(k, {}).get("status") == "ok" for k in keys)]
+    errors = {
+        k: float(np.mean([abs(r["methods"][k]["bias_bits"]) for r in rows])) if rows else np.nan
+        for k in keys
+    }
+    return errors, len(rows)
+
+
+def error_summary(records: list[dict[str, Any]], keys: list[str]) -> tuple[str, dict[str, Any]]:
+    """A line of mean absolute errors (bits and nats) of ``keys``, and the same as JSON."""
+    keys = [k for k in keys if any(k in r["methods"] for r in records)]
+    errors, n_rows = mean_abs_errors(records, keys)
+    cells = ", ".join(f"{k} {v:.3f} bits ({v * LN2:.3f} nats)" for k, v in errors.items())
+    line = f"Mean |error| over the {n_rows} rows where all of them ran: {cells}."
+    return line, {"rows": n_rows, "bits": errors}
+
+
 def grid_parser(description: str, results: Path) -> argparse.ArgumentParser:
     """Options choosing the (task, n, seed) grid and the JSON path (shared with bench_bmi)."""
     parser = argparse.ArgumentParser(description=description)
@@ -290,6 +319,7 @@ def grid_parser(description: str, results: Path) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, help="number of seeds (3; quick 2)")
     parser.add_argument("--tasks", nargs="+", choices=[t.key for t in TASKS], help="subset")
     parser.add_argument("--slow", type=float, default=20.0, help="seconds; skip larger n after")
+    parser.add_argument("--methods", nargs="+", help="run only these method keys")
     parser.add_argument("--out", type=Path, default=results, help="JSON output path")
     return parser
 
@@ -304,6 +334,14 @@ def grid(args: argparse.Namespace) -> tuple[list[int], list[int], list[Task]]:
     return ns, seeds, tasks
 
 
+def chosen(methods: tuple[Method, ...], keys: list[str] | None) -> tuple[Method, ...]:
+    """The methods named by ``--methods`` (all when None), refusing unknown keys."""
+    unknown = set(keys or ()) - {m.key for m in methods}
+    if unknown:
+        raise SystemExit(f"unknown --methods {sorted(unknown)}; known: {[m.key for m in methods]}")
+    return tuple(m for m in methods if keys is None or m.key in keys)
+
+
 def report_estimates(
     args: argparse.Namespace,
     ns: list[int],
@@ -311,12 +349,16 @@ def report_estimates(
     methods: tuple[Method, ...],
     records: list[dict[str, Any]],
     vers: dict[str, str],
+    summary_keys: list[str],
 ) -> dict[str, Any]:
-    """Print the estimates (table and markdown); return them as the JSON payload's start."""
+    """Print the estimates (table, markdown and the mean absolute errors of
+    ``summary_keys``); return them as the JSON payload's start."""
     print_report(records)
     md = markdown(records, methods)
+    summary, errors = error_summary(records, summary_keys)
     print("\nMarkdown (mean±std over seeds in bits, mean time per call):\n")
     print(md)
+    print(f"\n{summary}")
     return {
         "quick": args.quick,
         "n": ns,
@@ -326,6 +368,7 @@ def report_estimates(
         "versions": vers,
         "records": records,
         "markdown": md,
+        "mean_abs_error": errors,
     }
 
 
@@ -336,10 +379,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     print(f"Estimator benchmark: n in {ns}, seeds {seeds}", file=sys.stderr)
-    records = run_all(tasks, ns, seeds, args.slow)
+    methods = chosen(METHODS, args.methods)
+    records = run_all(tasks, ns, seeds, args.slow, methods)
     total = time.perf_counter() - started
 
-    out = report_estimates(args, ns, seeds, METHODS, records, vers)
+    everywhere = [m.key for m in methods if m.tasks is None and not m.only_1d]
+    out = report_estimates(args, ns, seeds, methods, records, vers, everywhere)
     print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
     write_json(args.out, {**out, "total_seconds": total})
     return 0

@@ -50,6 +50,27 @@ def test_units_and_result_fields():
     assert repr(est) == "ConstantEstimator(a=1)"
 
 
+def test_the_diagnostics_of_a_plain_four_tuple():
+    # ConstantEstimator is on the plane: bounded by H(y) = 2 bits for 4 distinct labels
+    # (its upper bound 2 bits sits at it), or log2 n for continuous y
+    labels = ConstantEstimator().estimate(np.arange(4.0), np.arange(4)).diagnostics
+    assert_allclose([labels.ceiling, labels.bound_gap], [2.0, 2.0])
+    assert labels.at_ceiling and not labels.negative and labels.singleton_share is None
+    continuous = ConstantEstimator().estimate(np.arange(8.0), np.arange(8.0)).diagnostics
+    assert_allclose(continuous.ceiling, 3.0)
+    assert not continuous.at_ceiling
+
+    class Below(ConstantEstimator):
+        name = "below"
+        on_plane = False  # a method for continuous samples: no ceiling
+
+        def _estimate_nats(self, samples, rng):
+            return -0.1, None, None, 0.05
+
+    d = Below().estimate(np.arange(4.0), np.arange(4)).diagnostics
+    assert d.negative and d.ceiling is None and not d.at_ceiling and d.bound_gap is None
+
+
 @pytest.mark.parametrize(
     ("x", "y", "match"),
     [

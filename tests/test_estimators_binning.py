@@ -5,7 +5,9 @@ samples were built from; the entropy of Binomial(12, 1/2) (scipy.stats) for the
 popcount of all 4096 distinct 12-bit patterns, a deterministic layer for which
 I(X;T) = H(T) ≤ log2 n; the closed form −½ log2(1 − ρ²) of a Gaussian pair; the
 first-order bias (m_xy − m_x − m_y + 1)/(2n) of the plug-in estimate on independent
-data; symmetry, units, the registry; and every validation message.
+data; the invariance of MI under increasing maps of each coordinate; the entropy of
+equal-mass bins counted by hand; symmetry, units, the registry; and every validation
+message.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from ibkit.estimators._base import available_methods, estimate_mi
+from ibkit.datasets import gaussian_task, independent_task
+from ibkit.estimators._base import available_methods, estimate_mi, resolve_plane_estimators
 from ibkit.estimators.binning import BinningEstimator, PluginEstimator, _symbols
 from ibkit.measures import mutual_information
+from ibkit.study.plane_study import PLANE_ESTIMATORS
 
 TABLE = np.array([[12, 3, 0, 5], [1, 20, 4, 0], [6, 0, 9, 15]])
 BITS12 = ((np.arange(4096)[:, None] >> np.arange(12)) & 1).astype(float)
@@ -215,7 +219,8 @@ def test_distinct_rows_are_found_exactly_whether_packed_or_compared_as_bytes():
 
 
 @pytest.mark.parametrize(
-    "params", [{"n_bins": 30, "value_range": (-1.0, 1.0)}, {"bin_size": 0.07}, {"n_bins": 8}]
+    "params",
+    [{"n_bins": 30, "value_range": (-1.0, 1.0)}, {"bin_size": 0.07}, {"n_bins": 8}, {}],
 )
 def test_plane_point_equals_two_estimates(params):
     rng = np.random.default_rng(2)
@@ -228,3 +233,109 @@ def test_plane_point_equals_two_estimates(params):
     assert i_xt.value <= np.log(200) + 1e-12  # at most log of the number of inputs
     with pytest.raises(ValueError, match="integer labels"):
         est.plane_point(t, x_labels, rng.standard_normal(400))
+
+
+# --- the default: equal-mass bins, as many as the data support ----------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "two_columns", "bins"),
+    [(1400, False, 280), (980, True, 14), (12, True, 2)],
+    ids=["d=1: n/5 bins", "d=2: sqrt(n/5) bins", "at least 2 bins"],
+)
+def test_default_number_of_equal_mass_bins(n, two_columns, bins):
+    # I(X;T) of a binned variable against itself (or against every sample's own label)
+    # is the entropy of its bins; equal-mass bins of n / b samples each give log2 b.
+    # d = 1 (labels are not binned): b = n / 5; d = 2: b = round(sqrt(n / 5)), at least 2.
+    x = np.random.default_rng(6).standard_normal(n)
+    y = x if two_columns else np.arange(n)
+    assert_allclose(BinningEstimator().estimate(x, y).value, math.log2(bins), rtol=1e-12)
+
+
+def test_default_ties_share_a_bin_and_are_not_merged():
+    # 2 zeros and 6 ones in 2 equal-mass bins: each value is one bin, H = h2(1/4).
+    for x in (np.repeat([0.0, 1.0], [2, 6]), np.repeat([0.0, 1.0], [6, 2])):
+        got = BinningEstimator().estimate(x, x).value
+        assert_allclose(got, stats.entropy([2, 6], base=2), rtol=1e-12)
+
+
+def test_default_does_not_depend_on_increasing_maps_of_any_coordinate():
+    # I(X;Y) is unchanged by an increasing map of each coordinate; so are the ranks that
+    # the default bins are cut from: any rescaling, shift, cube or exponential of one
+    # column of x or of y gives the same estimate.
+    x, y = gaussian_task(2, 0.8).sample(2000, random_state=7)
+    est = BinningEstimator()
+    want = est.estimate(x, y).value
+    assert want > 1.0
+    maps = [lambda v: 1e-8 * v, lambda v: 1e8 * v + 3.0, lambda v: v**3, np.exp, np.arcsinh]
+    for f in maps:
+        for column in range(2):
+            x_mapped, y_mapped = x.copy(), y.copy()
+            x_mapped[:, column] = f(x[:, column])
+            y_mapped[:, column] = f(y[:, column])
+            assert est.estimate(x_mapped, y).value == want
+            assert est.estimate(x, y_mapped).value == want
+
+
+@pytest.mark.parametrize(("dim", "rho"), [(1, 0.8), (1, 0.5), (2, 0.8)])
+def test_default_near_the_gaussian_closed_form(dim, rho):
+    # n = 5000: 32 bins per coordinate in 1-D (biased up by about 0.14 bits, see below),
+    # 6 in 2-D (the task knows its MI).
+    task = gaussian_task(dim, rho)
+    x, y = task.sample(5000, random_state=8)
+    assert_allclose(BinningEstimator().estimate(x, y).value, task.mi("bits"), atol=0.2)
+
+
+def test_default_bias_on_independent_data_is_the_plug_in_bias():
+    # 1-D, n = 5000: b = 32 bins per coordinate, nearly all b^2 cells occupied, so the
+    # plug-in is biased up by about (b - 1)^2 / (2n) nats (Miller 1955), which the
+    # Miller-Madow correction removes.
+    n, b = 5000, 32
+    plain, corrected = [], []
+    for seed in range(5):
+        x, y = independent_task(1).sample(n, random_state=seed)
+        plain.append(BinningEstimator().estimate(x, y, units="nats").value)
+        corrected.append(BinningEstimator(miller_madow=True).estimate(x, y, units="nats").value)
+    assert_allclose(np.mean(plain), (b - 1) ** 2 / (2 * n), rtol=0.2)
+    assert abs(np.mean(corrected)) < 0.1 * np.mean(plain)
+
+
+def test_default_in_ten_joint_dimensions_is_no_longer_log_n():
+    # Gaussian 5-D, rho = 0.5 (1.04 bits), n = 5000: a 30-bin grid puts every sample in
+    # its own cell and returns about log2 n = 12.3 bits; two equal-mass bins per
+    # coordinate lose part of the dependence instead, and stay below the truth.
+    task = gaussian_task(5, 0.5)
+    x, y = task.sample(5000, random_state=9)
+    assert BinningEstimator(n_bins=30).estimate(x, y).value > 12.0
+    assert 0.2 < BinningEstimator().estimate(x, y).value < task.mi("bits")
+
+
+def test_grids_of_the_information_plane_studies_are_unchanged():
+    # 30 equal-width bins over the range of the variable (all its coordinates), by hand.
+    rng = np.random.default_rng(10)
+    t = np.tanh(rng.standard_normal((500, 3)))
+    labels = rng.integers(0, 2, 500)
+    lo, hi = t.min(), t.max()
+    codes = np.clip(np.floor((t - lo) / (hi - lo) * 30), 0, 29)
+    _, cells = np.unique(codes, axis=0, return_inverse=True)
+    table = np.zeros((cells.max() + 1, 2))
+    np.add.at(table, (cells.reshape(-1), labels), 1)
+    for est in (BinningEstimator(n_bins=30), BinningEstimator(strategy="uniform")):
+        assert_allclose(est.estimate(t, labels).value, mutual_information(table, normalize=True))
+    assert BinningEstimator(value_range=(-1, 1)).params["n_bins"] == 30
+    # the binning labels of the plane study keep their uniform grids
+    plane = resolve_plane_estimators(PLANE_ESTIMATORS)
+    grids = {label: est.params for label, est in plane.items() if est.name == "binning"}
+    uniform = {"strategy": "uniform", "miller_madow": False}
+    assert grids == {
+        "bin30[-1:1]": {"n_bins": 30, "value_range": (-1.0, 1.0), "bin_size": None} | uniform,
+        "bin0.07": {"n_bins": None, "value_range": None, "bin_size": 0.07} | uniform,
+        "bin30": {"n_bins": 30, "value_range": None, "bin_size": None} | uniform,
+    }
+    assert BinningEstimator().params == {
+        "n_bins": None,
+        "value_range": None,
+        "bin_size": None,
+        "strategy": "quantile",
+        "miller_madow": False,
+    }

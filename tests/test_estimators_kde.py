@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 from scipy.special import logsumexp
 
 import ibkit.estimators.kde  # noqa: F401  (registers the estimators)
@@ -9,6 +10,7 @@ from ibkit._validation import InvalidParameterError
 from ibkit.datasets import tishby_12bit
 from ibkit.estimators._base import available_methods, estimate_mi
 from ibkit.estimators.kde import KDEEstimator, NoisyMCEstimator
+from ibkit.measures import mutual_information
 
 N, D = 300, 3
 
@@ -87,7 +89,12 @@ def test_units_and_registry(layer):
         np.array([nats.lower, nats.upper, nats.value]) / np.log(2),
         rtol=1e-12,
     )
-    assert nats.params == {"noise_variance": 0.1, "dtype": "float32", "chunk_size": 512}
+    assert nats.params == {
+        "noise_variance": 0.1,
+        "noise_relative": False,
+        "dtype": "float32",
+        "chunk_size": 512,
+    }
     mc = estimate_mi(layer, labels, method="noisy_mc", units="nats", random_state=0, n_mc=3)
     assert mc.std_error > 0 and mc.lower is None and mc.n_samples == N
 
@@ -105,6 +112,12 @@ def test_bad_input(cls, layer):
         cls().estimate(x, np.arange(N))
     with pytest.raises(ValueError, match="y must be 1-D integer labels"):
         cls().estimate(layer, layer[:, 0])
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_bad_noise_relative(cls):
+    with pytest.raises(InvalidParameterError, match="noise_relative must be True or False"):
+        cls(noise_relative="yes")
 
 
 def test_bad_dtype():
@@ -340,27 +353,58 @@ def test_noisy_1d_layer_against_numerical_integration(s2):
 # --- scale: no overflow, no lost precision --------------------------------------------
 
 
-def _clustered_layer():
-    """Four clusters of 30 rows, each within 3 noise sd, spread over 2e4 noise sd (s2 = 1),
-    and I(X;T~) in nats: the clusters do not overlap (e^-(7000^2/2)), so H(T~) is the
-    cluster entropy log 4 plus the mean within-cluster mixture entropy, by quadrature."""
+def _clustered_layer(spread):
+    """Four clusters of 30 rows, each within 3 noise sd, spread over 2 * ``spread`` noise
+    sd (s2 = 1), and I(X;T~) in nats: the clusters do not overlap (e^-(0.35 spread)^2/2),
+    so H(T~) is the cluster entropy log 4 plus the mean within-cluster mixture entropy,
+    by quadrature over the offsets as float64 stores them (at 1e12, to about 1e-4)."""
     offsets = np.random.default_rng(0).uniform(-3.0, 3.0, size=(4, 30))
-    t = (np.array([-1e4, -3e3, 4e3, 1e4])[:, None] + offsets).reshape(-1, 1)
-    h = np.log(4) + np.mean([_mixture_entropy_grid(o, np.ones(30), 1.0) for o in offsets])
-    return t, h - 0.5 * np.log(2 * np.pi * np.e)
+    centres = spread * np.array([-1.0, -0.3, 0.4, 1.0])[:, None]
+    t = centres + offsets
+    stored = t - centres  # exact: t and its centre are within a factor 2
+    h = np.log(4) + np.mean([_mixture_entropy_grid(o, np.ones(30), 1.0) for o in stored])
+    return t.reshape(-1, 1), h - 0.5 * np.log(2 * np.pi * np.e)
 
 
-def test_rows_far_apart_in_noise_units_keep_their_precision():
-    # ||t||^2 / s2 = 1e8: float32 expanded distances would err by ~10 nats per kernel
-    # exponent (the Monte Carlo value was 1.0 nats against 2.07).
-    t, truth = _clustered_layer()
+@pytest.mark.parametrize("spread", [1e3, 1e4, 1e6, 1e9, 1e12])
+def test_rows_far_apart_in_noise_units_keep_their_precision(spread):
+    # ||t||^2 / s2 up to 1e24: float32 expanded distances would err by ~10 nats per kernel
+    # exponent at 1e4 (the Monte Carlo value was 1.0 nats against 2.07), expanded float64
+    # ones by ~1e8 nats at 1e12; the differences keep them exact.
+    t, truth = _clustered_layer(spread)
     labels = np.arange(t.shape[0])
     kde = KDEEstimator(noise_variance=1.0).estimate(t, labels, units="nats")
-    assert kde.lower <= truth <= kde.upper
+    assert 0.0 <= kde.lower <= truth <= kde.upper
     mc = NoisyMCEstimator(noise_variance=1.0, n_mc=50).estimate(
         t, labels, units="nats", random_state=0
     )
     assert abs(mc.value - truth) <= 4 * mc.std_error
+
+
+@pytest.mark.parametrize("spread", [1e3, 1e6, 1e9, 1e12])
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_rows_apart_by_huge_spreads_give_the_discrete_information(cls, spread):
+    # Eleven distinct 2-D rows on a grid, at least spread / 2 noise sd apart: the noisy
+    # components do not overlap, so I(X;T~) is the entropy of the rows' frequencies and
+    # I(T~;Y) the plug-in MI of rows and labels (scipy.stats.entropy, measures).
+    rng = np.random.default_rng(5)
+    grid = np.stack(np.meshgrid(np.arange(5), np.arange(5)), axis=-1).reshape(-1, 2) / 2 - 1
+    rows = grid[rng.choice(25, size=11, replace=False)] * spread
+    which = rng.integers(0, 11, size=200)
+    labels = rng.integers(0, 3, size=200)
+    table = np.zeros((11, 3))
+    np.add.at(table, (which, labels), 1)
+    i_xt = stats.entropy(table.sum(axis=1))
+    i_ty = mutual_information(table, normalize=True, units="nats")
+    got = cls(noise_variance=1.0).plane_point(
+        rows[which], np.arange(200), labels, units="nats", random_state=0
+    )
+    for estimate, truth in zip(got, (i_xt, i_ty), strict=True):
+        low, high = (estimate.lower, estimate.upper)
+        if low is None:  # noisy_mc: one value
+            low = high = estimate.value
+        assert 0.0 <= low <= high
+        np.testing.assert_allclose([low, high], truth, rtol=1e-9)
 
 
 @pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
@@ -395,3 +439,42 @@ def test_noise_variance_too_small_for_the_layer_is_refused(cls, layer):
     with pytest.raises(InvalidParameterError, match=r"noise_variance=1e-300 is too small .*"
                        r"pass noise_variance >= \d"):  # fmt: skip
         cls(noise_variance=1e-300).estimate(layer, np.arange(N), random_state=0)
+
+
+# --- noise relative to the layer's scale ----------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+@pytest.mark.parametrize("factor", [1e-150, 1e-6, 1e6, 1e150])
+def test_relative_noise_makes_the_plane_point_scale_free(cls, factor, repeated_layer):
+    # sigma^2 = noise_variance * mean unit variance scales with t: both coordinates of
+    # c t are those of t, for any c, without overflow or underflow.
+    t, y = repeated_layer
+    est = cls(noise_variance=0.1, noise_relative=True)
+    want = est.plane_point(t, np.arange(t.shape[0]), y, random_state=0)
+    got = est.plane_point(factor * t, np.arange(t.shape[0]), y, random_state=0)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g.value, w.value, rtol=1e-6, atol=1e-9)
+    assert want[0].value > 0.5  # informative: the noise does not swamp the layer
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_relative_noise_is_the_absolute_noise_times_the_mean_unit_variance(cls, layer):
+    labels = np.random.default_rng(6).integers(0, 3, N)
+    mean_var = float(np.mean(np.var(layer, axis=0)))  # numpy's population variance
+    relative = cls(noise_variance=0.2, noise_relative=True, dtype="float64")
+    absolute = cls(noise_variance=0.2 * mean_var, dtype="float64")
+    for got, want in zip(
+        relative.plane_point(layer, np.arange(N), labels, random_state=2),
+        absolute.plane_point(layer, np.arange(N), labels, random_state=2),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got.value, want.value, rtol=1e-9)
+
+
+@pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
+def test_relative_noise_on_a_constant_layer_gives_zero(cls):
+    t = np.full((20, 3), 0.7)
+    labels = np.arange(20) % 2
+    for got in cls(noise_relative=True).plane_point(t, np.arange(20), labels, random_state=0):
+        np.testing.assert_allclose(got.value, 0.0, atol=1e-12)

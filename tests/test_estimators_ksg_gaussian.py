@@ -129,6 +129,42 @@ def test_ksg_symmetric(variant, algorithm):
     assert a == b
 
 
+def _noisy_copy(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """y = x + 0.5 noise per coordinate (unit normal x), and the true MI in bits:
+    d * ½ log2(1 + 1 / 0.25) = 1.161 bits per coordinate."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    return x, x + 0.5 * rng.standard_normal((n, d)), d * 0.5 * np.log2(1 + 1 / 0.25)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("variant", [1, 2])
+@pytest.mark.parametrize("factor", [1e-8, 1e-3, 1e3, 1e8])
+def test_ksg_standardized_does_not_depend_on_units(factor, variant, algorithm):
+    # Rescaling x or y, or one column of x, by any factor leaves the estimate as it was
+    # (same jitter seed), and that estimate is near the truth.
+    x, y, truth = _noisy_copy(2000, 1, seed=18)
+    est = KSGEstimator(variant=variant, algorithm=algorithm)
+    want = est.estimate(x, y, random_state=0).value
+    np.testing.assert_allclose(want, truth, atol=0.06)
+    for xs, ys in ((factor * x, y), (x, factor * y)):
+        np.testing.assert_allclose(est.estimate(xs, ys, random_state=0).value, want, rtol=1e-12)
+    x2 = np.hstack([x, np.random.default_rng(19).standard_normal((2000, 1))])
+    want = est.estimate(x2, y, random_state=0).value
+    got = est.estimate(x2 * [1.0, factor], y, random_state=0).value
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_ksg_unstandardized_measures_in_the_units_given():
+    # Without standardisation the max-norm is in the data's units: on unit-scale data
+    # the estimate is as good, but x * 1e8 takes over the neighbourhoods (about 0 bits).
+    x, y, truth = _noisy_copy(2000, 1, seed=18)
+    raw = KSGEstimator(standardize=False)
+    np.testing.assert_allclose(raw.estimate(x, y, random_state=0).value, truth, atol=0.06)
+    assert abs(raw.estimate(1e8 * x, y, random_state=0).value) < 0.05
+    assert raw.params["standardize"] is False
+
+
 def test_ksg_jitter_reproducible_with_seed():
     x, y, _ = correlated(300, 0.6, 1, seed=10)
     est = KSGEstimator(jitter=1e-6)
@@ -195,6 +231,7 @@ def test_registry():
         "variant": 2,
         "jitter": 1e-10,
         "algorithm": "auto",
+        "standardize": True,
     }
     np.testing.assert_allclose(res.value, ksg_nats(x, y, k=5, variant=2), rtol=1e-12)
     res = estimate_mi(x, y, method="gaussian", units="nats", ridge=0.0)
@@ -212,6 +249,7 @@ def test_registry():
         ({"variant": 3}, "variant must be 1 or 2"),
         ({"jitter": -1e-3}, "jitter must be a finite number >= 0"),
         ({"algorithm": "ball_tree"}, "algorithm must be one of 'auto', 'kd_tree', 'brute'"),
+        ({"standardize": "yes"}, "standardize must be True or False; got 'yes'"),
     ],
 )
 def test_ksg_bad_params(params, match):

@@ -396,12 +396,12 @@ def test_interrupted_run_resumes_to_the_same_table(tmp_path):
         tmp_path / "resumed_gradients.csv"
     ).read_text()
     r = full.results
-    assert list(r.columns[:16]) == [
+    assert list(r.columns[:21]) == [
         "run", "seed", "member", "epoch", "layer", "layer_index", "is_output", "width",
         "estimator", "i_xt", "i_ty", "i_xt_lower", "i_xt_upper", "i_ty_lower", "i_ty_upper",
-        "units",
+        "units", "at_ceiling", "negative", "singleton_share", "bound_gap", "std_error",
     ]  # fmt: skip
-    assert list(r.columns[16:]) == ["activation", "train_loss", "extra"]
+    assert list(r.columns[21:]) == ["activation", "train_loss", "extra"]
     assert r.extra.notna().tolist() == (r.epoch == 4).tolist()
     assert (
         r.loc[r.estimator == "kde", "i_xt_lower"] <= r.loc[r.estimator == "kde", "i_xt_upper"]

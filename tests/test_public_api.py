@@ -267,3 +267,35 @@ def test_progress_callbacks_share_one_type(module):
     from ibkit._validation import Progress
 
     assert importlib.import_module(module).Progress is Progress
+
+
+def _public_callables():
+    """(qualified name, callable) of every public function, class and method of ibkit."""
+    for module_name in MODULES:
+        if "nn" in module_name.split(".") or module_name.endswith(".neural"):
+            if importlib.util.find_spec("torch") is None:
+                continue
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                yield f"{module_name}.{name}", obj
+            elif inspect.isclass(obj) and obj.__module__.startswith("ibkit"):
+                for attr, member in vars(obj).items():
+                    if inspect.isfunction(member) and not attr.startswith("_"):
+                        yield f"{module_name}.{name}.{attr}", member
+
+
+def test_progress_means_one_thing_everywhere():
+    # Every parameter named ``progress`` is a progress(done, total) callback; status
+    # messages go through a parameter named ``say``.
+    wrong = {}
+    for qualname, func in _public_callables():
+        params = inspect.signature(func).parameters
+        for name in ("progress", "say"):
+            if name in params:
+                annotation = str(params[name].annotation)
+                expected = "Progress" if name == "progress" else "Say"
+                if expected not in annotation:
+                    wrong[f"{qualname}({name})"] = annotation
+    assert not wrong, f"callbacks with another meaning: {wrong}"

@@ -157,3 +157,42 @@ def test_training_curves_take_the_history_fit_returns():
     mean_loss = frame.groupby("epoch")["train_loss"].mean().to_numpy()
     np.testing.assert_allclose(axes[0].lines[0].get_ydata(), mean_loss)
     plt.close(axes[0].figure)
+
+
+def _hollow(ax):
+    return [c for c in ax.collections if c.get_gid() == "ibkit-ceiling"]
+
+
+def test_points_at_the_ceiling_are_hollow_with_a_legend_entry():
+    df = plane_table()
+    # act1 at the ceiling for one seed at epochs 0 and 10; the output layer at epoch 100
+    df["at_ceiling"] = (df.layer == "act1") & (df.seed == 0) & (df.epoch < 100) | (
+        df.layer == "output"
+    ) & (df.epoch == 100)
+    ax = plot_information_plane(df)
+    hollow_hidden, hollow_output = _hollow(ax)
+    means = df.groupby(["layer", "epoch"])[["i_xt", "i_ty"]].mean()
+    np.testing.assert_allclose(
+        hollow_hidden.get_offsets(), means.loc[[("act1", 0), ("act1", 10)]].to_numpy()
+    )
+    np.testing.assert_allclose(hollow_output.get_offsets(), means.loc[[("output", 100)]])
+    for collection in (hollow_hidden, hollow_output):
+        assert len(collection.get_facecolors()) == 0  # no fill
+        assert len(collection.get_edgecolors()) == len(collection.get_offsets())
+    # every other point is drawn filled, once
+    filled = [c for c in ax.collections if c.get_gid() == "ibkit-points"]
+    assert sum(len(c.get_offsets()) for c in filled) == 3 * len(LAYERS) - 3
+    assert all(len(c.get_facecolors()) == len(c.get_offsets()) for c in filled)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(text.startswith("hollow: at the estimator's ceiling") for text in legend)
+
+
+@pytest.mark.parametrize("column", ["absent", "empty"])
+def test_tables_without_diagnostics_are_drawn_filled(column):
+    df = plane_table()
+    if column == "empty":  # rows recorded before the diagnostics existed, read from a CSV
+        df["at_ceiling"] = np.nan
+    ax = plot_information_plane(df)
+    assert not _hollow(ax)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["output layer"]

@@ -1,11 +1,14 @@
 """Tests of the information-plane study runner on a tiny configuration."""
 
 import json
+import re
+import warnings
 
 import pandas as pd
 import pytest
 
 from ibkit.datasets import tishby_12bit
+from ibkit.estimators import CEILING_TOLERANCE_BITS, SaturationWarning
 from ibkit.measures import mutual_information
 from ibkit.study.plane_study import PlaneStudy, run_plane_study
 
@@ -129,8 +132,8 @@ def test_nothing_is_written_before_every_option_is_checked(tmp_path):
     out = tmp_path / "study"
     with pytest.raises(ValueError, match="n_jobs must be an integer >= 1"):
         run_plane_study(TINY, out, n_jobs=0)
-    with pytest.raises(ValueError, match="progress must be None or a callable"):
-        run_plane_study(TINY, out, progress="loud")
+    with pytest.raises(ValueError, match="say must be None or a callable"):
+        run_plane_study(TINY, out, say="loud")
     assert not out.exists()
 
 
@@ -147,13 +150,53 @@ def test_a_corrupt_configuration_file_is_one_clear_error(tmp_path, content):
     assert config.read_bytes() == content
 
 
+def _saturated(record):
+    """(activation, layer, estimator) of each saturation warning in ``record``."""
+    pattern = (
+        r"layer '(.+?)' \(\d+ units, activation '(.+?)'\) sits at the ceiling of estimator '(.+?)'"
+    )
+    found = []
+    for w in record:
+        if issubclass(w.category, SaturationWarning):
+            layer, activation, estimator = re.match(pattern, str(w.message)).groups()
+            found.append((activation, layer, estimator))
+    return found
+
+
+def test_a_resumed_study_warns_once_per_layer_at_the_ceiling_from_its_table(tiny):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        again = run_plane_study(TINY, tiny.out_dir)  # nothing is recorded again
+    res = again.results
+    at = res[res["at_ceiling"]]
+    expected = set(zip(at["activation"], at["layer"], at["estimator"], strict=True))
+    assert ("tanh", "act1", "bin30[-1:1]") in expected  # 6 tanh units, 30 bins: 12 bits
+    found = _saturated(record)
+    assert len(found) == len(set(found)) and set(found) == expected
+    # a binned point is at the ceiling when its I(X;T) is within 0.01 bits of log2 4096
+    binned = res[res["estimator"].str.startswith("bin")]
+    assert (binned["at_ceiling"] == (binned["i_xt"] >= 12 - CEILING_TOLERANCE_BITS)).all()
+
+
 def test_the_tables_depend_on_the_seeds_alone_not_on_the_processes(tmp_path):
     # wide layers and the Monte Carlo estimator: float32 sums that more BLAS threads split
     study = PlaneStudy(
-        **{**TINY.to_dict(), "hidden": (10, 7, 5), "estimators": ("noisy_mc0.1",), "epochs": 3}
+        **{
+            **TINY.to_dict(),
+            "hidden": (10, 7, 5),
+            "estimators": ("noisy_mc0.1", "bin30[-1:1]"),
+            "epochs": 3,
+        }
     )
-    run_plane_study(study, tmp_path / "serial", n_jobs=1)
-    run_plane_study(study, tmp_path / "parallel", n_jobs=2)
+    records = {}
+    for run, n_jobs in (("serial", 1), ("parallel", 2)):
+        with warnings.catch_warnings(record=True) as records[run]:
+            warnings.simplefilter("always")
+            run_plane_study(study, tmp_path / run, n_jobs=n_jobs)
     for name in ("plane_tanh.csv", "plane_relu.csv", "results.csv"):
         serial, parallel = (tmp_path / run / name for run in ("serial", "parallel"))
         assert parallel.read_bytes() == serial.read_bytes(), name
+    # the saturation warnings come from the final table, whatever process recorded it
+    assert _saturated(records["serial"]) and (
+        _saturated(records["parallel"]) == _saturated(records["serial"])
+    )

@@ -23,6 +23,10 @@ SUM_TOL = 1e-6
 #: ``progress(done, total)`` with the steps finished so far and the steps in all.
 Progress = Callable[[int, int], None]
 
+#: The status-message callback of the long runs that print what they are doing (the
+#: information-plane study, the demo): ``say(message)`` with one line of text.
+Say = Callable[[str], None]
+
 
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at ``max_iter`` before meeting ``tol``."""

@@ -420,7 +420,7 @@ def plane(
         estimators=tuple(_split(estimators, "--estimators") if estimators else PLANE_ESTIMATORS),
     )
     output = _Output(quiet, as_json)
-    result = run_plane_study(study, out, n_jobs=jobs, progress=output.say)
+    result = run_plane_study(study, out, n_jobs=jobs, say=output.say)
     figures = result.save_figures(("png", "pdf"))
     columns = ["activation", "estimator", "layer", "n_seeds", "peak_i_xt", "final_i_xt"]
     columns += ["drop_bits", "drop_bits_low", "drop_bits_high", "compresses"]

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ibkit._validation import ConvergenceWarning, Progress, pandas_module
+from ibkit._validation import ConvergenceWarning, Progress, Say, pandas_module
 from ibkit.datasets import tishby_12bit
 from ibkit.ib import agglomerative_ib, ib_curve
 from ibkit.study.plane_study import PlaneStudy
@@ -255,8 +255,6 @@ def _draw(curves: dict[float, Any], aib: Any, aib_noise: float, path: Path) -> P
 PLANE_DEMO_ESTIMATORS = ("bin30[-1:1]", "bin0.07", "kde0.1", "noisy_mc0.1")
 REPORT_TITLE = "ibkit demo: the Information Bottleneck, exact, estimated and learned"
 RESULTS_NAME = "results.csv"
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -496,7 +494,7 @@ def _plane_part(out: Path, sizes: DemoSizes, random_state: int, n_jobs: int, say
     from ibkit.study.plane_study import run_plane_study
 
     study = replace(sizes.plane, seeds=tuple(random_state + s for s in sizes.plane.seeds))
-    result = run_plane_study(study, out / "plane", n_jobs=n_jobs, progress=say)
+    result = run_plane_study(study, out / "plane", n_jobs=n_jobs, say=say)
     figures = result.save_figures(("png",))
     by_stem = {path.stem: path for path in figures}
     columns = ["activation", "estimator", "layer", "n_seeds"]

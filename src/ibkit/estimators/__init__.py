@@ -10,14 +10,24 @@
 True
 
 Methods (the strings used by the API, the command line and configuration files):
-``binning``, ``plugin``, ``kde``, ``noisy_mc``, ``ksg``, ``gaussian``, and the neural
-``infonce``, ``nwj``, ``mine`` (PyTorch, imported on first use).
+``binning``, ``plugin``, ``kde``, ``noisy_mc``, ``ksg``, ``gaussian``, the matrix-based
+Rényi functional ``renyi`` (not Shannon MI), and the neural ``infonce``, ``nwj``,
+``mine`` (PyTorch, imported on first use).
+
+Every :class:`MIEstimate` carries :class:`Diagnostics`: whether the value is negative,
+sits at the method's ceiling (within :data:`CEILING_TOLERANCE_BITS` of the most it can
+give on these samples: the method tells every sample apart), how far apart its bounds
+are, and for binning the share of samples alone in their cell. The information-plane
+recorder raises a :class:`SaturationWarning` for layers at the ceiling.
 """
 
-from ibkit.estimators import binning, gaussian, kde, ksg  # noqa: F401  (register methods)
+from ibkit.estimators import binning, gaussian, kde, ksg, renyi  # noqa: F401  (register methods)
 from ibkit.estimators._base import (
+    CEILING_TOLERANCE_BITS,
+    Diagnostics,
     MIEstimate,
     MIEstimator,
+    SaturationWarning,
     available_methods,
     estimate_mi,
     get_estimator,
@@ -27,8 +37,11 @@ from ibkit.estimators._base import (
 )
 
 __all__ = [
+    "CEILING_TOLERANCE_BITS",
+    "Diagnostics",
     "MIEstimate",
     "MIEstimator",
+    "SaturationWarning",
     "available_methods",
     "estimate_mi",
     "get_estimator",

@@ -11,12 +11,14 @@ from __future__ import annotations
 import abc
 import importlib
 import inspect
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from ibkit._plain import plain
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
@@ -24,10 +26,14 @@ from ibkit._validation import (
     check_units,
     from_nats,
 )
+from ibkit.measures import entropy_nats
 
 __all__ = [
+    "CEILING_TOLERANCE_BITS",
+    "Diagnostics",
     "MIEstimate",
     "MIEstimator",
+    "SaturationWarning",
     "Samples",
     "available_methods",
     "check_on_plane",
@@ -42,15 +48,78 @@ __all__ = [
 
 _REGISTRY: dict[str, type[MIEstimator]] = {}
 
-#: An estimate in nats: ``(value, lower, upper, std_error)``, None where the method has none.
-Nats = tuple[float, float | None, float | None, float | None]
-
 #: Methods whose module is imported on first use (the neural ones need torch).
 _LAZY_MODULES = {
     "mine": "ibkit.estimators.neural",
     "infonce": "ibkit.estimators.neural",
     "nwj": "ibkit.estimators.neural",
 }
+
+#: How close to its ceiling an estimate sits on it, in bits (0.01 bits; any units alike).
+CEILING_TOLERANCE_BITS = 0.01
+
+
+class Nats(NamedTuple):
+    """An estimate in nats as a method computes it; None where the method has none.
+
+    Methods may return a plain tuple ``(value, lower, upper, std_error)``; binning and
+    plug-in estimators add the ``singleton_share`` of :class:`Diagnostics`.
+    """
+
+    value: float
+    lower: float | None = None
+    upper: float | None = None
+    std_error: float | None = None
+    singleton_share: float | None = None
+
+
+class SaturationWarning(UserWarning):
+    """An estimate sits at its ceiling: the estimator tells every sample apart, so the
+    value reflects the number of samples, not the dependence (see :class:`Diagnostics`)."""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    r"""Whether an estimate can mean anything, from what the method computes anyway.
+
+    Attributes
+    ----------
+    negative : bool
+        The value is below 0, which mutual information never is: bias (Miller–Madow,
+        KSG on independent data) or noise of the method.
+    ceiling : float or None
+        The largest value the method can give on these samples, in the estimate's units.
+        Binning, plug-in and the noisy-layer methods (``kde``, ``noisy_mc``) estimate
+        the MI of a discrete or noisy copy over ``n`` samples, which is at most the
+        entropy of either side: the plug-in entropy :math:`\hat H(Y)` of discrete
+        labels ``y`` (:math:`\log n` when all ``n`` are distinct; on the information
+        plane, with ``y`` the input labels, :math:`\log_2` of the number of distinct
+        probe inputs when each appears once), else :math:`\log n`. ``renyi``:
+        :math:`\log \min(n, \text{batch\_size})`, the entropy of as many equal
+        eigenvalues. None where the method has no ceiling (``ksg``, ``gaussian``, the
+        neural methods).
+    at_ceiling : bool
+        The estimate (its upper bound, for methods that give bounds) is within
+        :data:`CEILING_TOLERANCE_BITS` (0.01 bits) of ``ceiling``: the method tells every
+        sample apart, so the value measures how many samples there are, not how much
+        they depend on each other. For I(X;T) on the information plane: the layer's
+        point cannot move, so it shows neither fitting nor compression. (For I(T;Y)
+        with class labels the ceiling :math:`\hat H(Y)` is the truth's own maximum:
+        reaching it means T predicts the labels of the samples perfectly.)
+    bound_gap : float or None
+        ``upper − lower``, for methods that give bounds (``kde``): how far apart the
+        truth may lie.
+    singleton_share : float or None
+        Binning and plug-in: the share of the samples alone in their cell of ``x`` (on
+        the plane, of the probe inputs alone in their cell of the layer; a repeated
+        probe input is not alone). 1 goes with the ceiling.
+    """
+
+    negative: bool = False
+    ceiling: float | None = None
+    at_ceiling: bool = False
+    bound_gap: float | None = None
+    singleton_share: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +142,9 @@ class MIEstimate:
         The estimator's parameters.
     n_samples : int
         Number of samples used.
+    diagnostics : Diagnostics
+        Whether the value can mean anything: negative, at the method's ceiling, bounds
+        apart, share of samples alone in their cell.
     """
 
     value: float
@@ -83,10 +155,11 @@ class MIEstimate:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     n_samples: int = 0
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields as a plain dictionary."""
-        return asdict(self)
+        """All fields as plain Python values (what ``json.dumps`` accepts)."""
+        return plain(asdict(self))
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +263,7 @@ class MIEstimator(abc.ABC):
         units = check_units(units)
         samples = self._samples(x, y)
         nats = self._estimate_nats(samples, check_random_state(random_state))
-        return self._result(*nats, units, samples.n)
+        return self._result(nats, units, samples)
 
     def _samples(self, x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> Samples:
         """:func:`prepare_samples`, checking there are at least ``min_samples`` rows."""
@@ -202,20 +275,24 @@ class MIEstimator(abc.ABC):
             )
         return samples
 
-    def _result(
-        self,
-        value: float,
-        lower: float | None,
-        upper: float | None,
-        std_error: float | None,
-        units: str,
-        n_samples: int,
-    ) -> MIEstimate:
-        """An :class:`MIEstimate` in ``units`` (already checked) from values in nats."""
+    def _result(self, nats: tuple, units: str, samples: Samples) -> MIEstimate:
+        """An :class:`MIEstimate` in ``units`` (already checked) from a :class:`Nats`
+        tuple (or its first four entries) computed on ``samples``, with its diagnostics."""
+        value, lower, upper, std_error, singleton_share = Nats(*nats)
 
         def conv(v: float | None) -> float | None:
             return None if v is None else float(from_nats(v, units))
 
+        ceiling = self._ceiling_nats(samples)
+        top = value if upper is None else upper
+        diagnostics = Diagnostics(
+            negative=bool(value < 0),
+            ceiling=conv(ceiling),
+            at_ceiling=ceiling is not None
+            and bool(top >= ceiling - CEILING_TOLERANCE_BITS * math.log(2)),
+            bound_gap=None if lower is None or upper is None else conv(upper - lower),
+            singleton_share=singleton_share,
+        )
         return MIEstimate(
             value=float(from_nats(value, units)),
             lower=conv(lower),
@@ -224,8 +301,23 @@ class MIEstimator(abc.ABC):
             units=units,
             method=self.name,
             params=dict(self.params),
-            n_samples=n_samples,
+            n_samples=samples.n,
+            diagnostics=diagnostics,
         )
+
+    def _ceiling_nats(self, samples: Samples) -> float | None:
+        r"""The largest value the method can give on ``samples``, in nats (see
+        :attr:`Diagnostics.ceiling`); None if it has none.
+
+        Methods that can place a layer on the plane (:attr:`on_plane`) estimate the MI of
+        a discrete or noisy copy over the ``n`` samples, at most the plug-in entropy of
+        discrete ``y``, or :math:`\log n`; the others have no ceiling unless they say so.
+        """
+        if not self.on_plane:
+            return None
+        if samples.y_discrete:
+            return float(entropy_nats(np.bincount(samples.y) / samples.n))
+        return math.log(samples.n)
 
     def plane_point(
         self,
@@ -250,7 +342,7 @@ class MIEstimator(abc.ABC):
         x_samples = self._samples(t, x_labels, ("t", "x_labels"))
         y_samples = self._samples(t, y_labels, ("t", "y_labels"))
         i_xt, i_ty = self._plane_nats(x_samples, y_samples, random_state)
-        return self._result(*i_xt, units, x_samples.n), self._result(*i_ty, units, y_samples.n)
+        return self._result(i_xt, units, x_samples), self._result(i_ty, units, y_samples)
 
     def _plane_nats(
         self, x_samples: Samples, y_samples: Samples, random_state: Any
@@ -268,8 +360,9 @@ class MIEstimator(abc.ABC):
         )
 
     @abc.abstractmethod
-    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
-        """(value, lower, upper, std_error) in nats; ``samples`` are validated."""
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> tuple:
+        """A :class:`Nats` tuple, or ``(value, lower, upper, std_error)``, in nats;
+        ``samples`` are validated."""
 
 
 def plane_methods() -> list[str]:

@@ -12,9 +12,11 @@ optionally with the Miller–Madow correction :math:`\hat H_{MM} = \hat H + (m-1
 applied to each of the three entropies, :math:`m` being the number of occupied cells.
 
 :class:`BinningEstimator` ("binning") quantises every coordinate of continuous data
-onto a grid first, as in the information-plane analyses of deep networks (Shwartz-Ziv
-& Tishby 2017; Saxe et al. 2018). :class:`PluginEstimator` ("plugin") takes data that
-are already discrete.
+first: by default into equal-mass bins, as many per coordinate as the sample size
+supports (about 5 samples per joint cell), which makes it an estimator of I(X;Y) for
+continuous data in a few dimensions; or onto the fixed grids of the information-plane
+analyses of deep networks (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018).
+:class:`PluginEstimator` ("plugin") takes data that are already discrete.
 
 References
 ----------
@@ -32,18 +34,23 @@ L. Paninski, "Estimation of entropy and mutual information", *Neural Computation
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_bool, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
 from ibkit.measures import entropy_nats
 
 __all__ = ["BinningEstimator", "PluginEstimator"]
 
 _STRATEGIES = ("uniform", "quantile")
+
+#: Samples expected per joint cell, under independence, by the default number of bins
+#: (Cellucci, Albano & Rapp 2005).
+_SAMPLES_PER_CELL = 5
 
 
 def _symbols(arr: np.ndarray) -> np.ndarray:
@@ -105,15 +112,36 @@ def _mi_of_symbols(a: np.ndarray, b: np.ndarray, miller_madow: bool) -> float:
     return mi if miller_madow else max(mi, 0.0)
 
 
-def _check_miller_madow(value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"miller_madow must be True or False; got {value!r}")
-    return bool(value)
+def _singleton_share(symbols: np.ndarray) -> float:
+    """Share of the samples alone in their cell, from symbol codes 0..k−1 (O(n + k))."""
+    return float(np.count_nonzero(np.bincount(symbols) == 1)) / symbols.size
+
+
+def _default_bins(n: int, d: int) -> int:
+    """Equal-mass bins per coordinate of the default rule, ``max(2, round((n/5)^(1/d)))``
+    for ``n`` samples and ``d`` binned coordinates (about 5 samples per joint cell)."""
+    return max(2, math.floor((n / _SAMPLES_PER_CELL) ** (1.0 / d) + 0.5))
+
+
+def _equal_mass_codes(arr: np.ndarray, n_bins: int) -> np.ndarray:
+    r"""Codes :math:`\lfloor b\,(r - \tfrac12) / n \rfloor` in 0..b−1 per column of the
+    (n, d) ``arr``, :math:`r` the mid-rank of the value in its column.
+
+    Distinct values fill the ``b = n_bins`` bins with :math:`\lfloor n/b \rfloor` or
+    :math:`\lceil n/b \rceil` samples each; tied values share their average rank, hence
+    one code, and a block of ties goes to the bin that holds its middle. The codes depend
+    on the order within each column only.
+    """
+    from scipy.stats import rankdata
+
+    twice_rank = np.rint(2.0 * rankdata(arr, axis=0)).astype(np.int64)  # 2r is an integer
+    return (n_bins * (twice_rank - 1)) // (2 * arr.shape[0])
 
 
 @register
 class BinningEstimator(MIEstimator):
-    r"""Mutual information of continuous data through a grid of bins.
+    r"""Mutual information through bins: equal-mass bins that adapt to the data by
+    default, or the fixed grids of the information-plane studies.
 
     Every coordinate is mapped to an integer bin code; the vector of codes of a sample
     is one symbol :math:`T`, and the estimate is the plug-in
@@ -122,10 +150,47 @@ class BinningEstimator(MIEstimator):
     inputs this equals :math:`\hat H(T_Y) \le \log n`, the quantity plotted in the
     information planes of Shwartz-Ziv & Tishby (2017) and Saxe et al. (2018).
 
+    **The default** (none of ``n_bins``, ``value_range``, ``bin_size``, ``strategy``
+    given) cuts every coordinate into :math:`b` equal-mass bins, :math:`b` chosen from
+    the sample size :math:`n` and the number :math:`d` of binned coordinates
+    (:math:`d_x + d_y`, or :math:`d_x` for a discrete label ``y``) at each call:
+
+    .. math::
+
+        b = \max\big(2,\ \operatorname{round}\,(n / 5)^{1/d}\big).
+
+    With equal-mass marginals each of the :math:`b^d` joint cells expects :math:`n / b^d
+    \approx 5` samples where X and Y are independent: the rule of at least five expected
+    samples per cell (Cochran's, for contingency tables) that Cellucci, Albano & Rapp
+    (2005) apply to equiprobable partitions, :math:`b = \sqrt{n/5}` for two 1-D variables.
+    It keeps the upward bias of the plug-in, about (occupied cells)/(2n) nats (Miller
+    1955; Paninski 2003), near 0.1 nats, while coarser bins would lose the dependence
+    inside each bin. The codes depend on the ranks of each coordinate only, so the
+    estimate does not change under any increasing map of any coordinate (rescaling,
+    standardising, cubing), as the mutual information itself does not. It is a usable
+    estimator in a few joint dimensions. Two bins per coordinate are the fewest it uses:
+    near :math:`d = \log_2(n/5)` (d = 10 at n = 5000) they already lose much of the
+    dependence (0.55 of 1.04 bits for 5 + 5 Gaussian coordinates, ρ = 0.5), and well
+    beyond it the joint cells hold one sample each and the estimate climbs towards
+    :math:`\log n` (12 bits at d = 40, n = 5000, where the truth is 3): use ``ksg`` or
+    ``gaussian`` there. Equal-mass bins follow ranks, not gaps: a cluster whose share of
+    the samples is not a multiple of :math:`1/b` shares a bin with its neighbour however
+    far apart they lie (three separated classes of 50, 30 and 20 % in 5 bins per unit:
+    I(T;Y) = 1.40 of H(Y) = 1.51 bits), where a uniform grid (``n_bins``) keeps apart
+    clusters further apart than its bins are wide.
+
+    **Diagnostics** (:class:`~ibkit.estimators.Diagnostics`): ``singleton_share``, the
+    share of the samples alone in their cell of ``x``, and ``at_ceiling``, the estimate
+    within 0.01 bits of its ceiling :math:`\hat H(Y)` (discrete ``y``) or :math:`\log
+    n`: every cell of the deterministic layer holds one input, :math:`\hat I(X;T) =
+    \hat H(X)`, whatever the layer does. Fewer or wider bins move it off.
+
     Parameters
     ----------
-    n_bins : int, default 30
-        Bins per coordinate (≥ 1). Cannot be combined with ``bin_size``.
+    n_bins : int, optional
+        Bins per coordinate (≥ 1). Cannot be combined with ``bin_size``. Not given: 30
+        for the uniform grid (the information-plane studies), the rule above for
+        ``strategy="quantile"``.
     value_range : tuple of two floats, optional
         ``(lo, hi)`` of the uniform grid, e.g. ``(-1, 1)`` for tanh units; values outside
         fall into the end bins. ``None`` uses the minimum and maximum of each variable
@@ -133,14 +198,20 @@ class BinningEstimator(MIEstimator):
     bin_size : float, optional
         Width of an unbounded uniform grid, codes :math:`\lfloor v / \Delta \rfloor`, as
         Saxe et al. (2018) used for ReLU layers. Excludes ``n_bins`` and ``value_range``.
-    strategy : {"uniform", "quantile"}
-        ``"quantile"``: equal-mass bins per coordinate from :func:`numpy.quantile`.
+    strategy : {"uniform", "quantile"}, optional
+        ``"uniform"``: equal-width bins (the default once ``n_bins``, ``value_range`` or
+        ``bin_size`` is given). ``"quantile"``: equal-mass bins per coordinate (the
+        default otherwise), code :math:`\lfloor b\,(r - \tfrac12) / n \rfloor` for a
+        value of mid-rank :math:`r` in its coordinate, so equal values share a code.
     miller_madow : bool
         Add :math:`(m-1)/(2n)` to each of the three entropies (``m`` occupied bins).
 
     References
     ----------
-    Shwartz-Ziv & Tishby, arXiv:1703.00810 (2017); Saxe et al., ICLR 2018; Miller (1955).
+    Shwartz-Ziv & Tishby, arXiv:1703.00810 (2017); Saxe et al., ICLR 2018; Miller (1955);
+    L. Paninski, *Neural Computation* 15, 2003; C. J. Cellucci, A. M. Albano and P. E.
+    Rapp, "Statistical validation of mutual information calculations: comparison of
+    alternative numerical algorithms", *Physical Review E* 71:066208, 2005.
 
     Examples
     --------
@@ -148,6 +219,11 @@ class BinningEstimator(MIEstimator):
     >>> x = np.repeat([0.0, 1.0], 50)
     >>> round(BinningEstimator(n_bins=2).estimate(x, x).value, 6)
     1.0
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal(5000)  # y = x + noise: I = ½ log2(1 + 1/0.25) = 1.161 bits
+    >>> est = BinningEstimator().estimate(x, x + 0.5 * rng.standard_normal(5000))
+    >>> est.params["strategy"], bool(abs(est.value - 1.161) < 0.1)
+    ('quantile', True)
     """
 
     name = "binning"
@@ -158,9 +234,12 @@ class BinningEstimator(MIEstimator):
         *,
         value_range: tuple[float, float] | None = None,
         bin_size: float | None = None,
-        strategy: str = "uniform",
+        strategy: str | None = None,
         miller_madow: bool = False,
     ) -> None:
+        if strategy is None:
+            grid = (n_bins, value_range, bin_size)
+            strategy = "quantile" if all(v is None for v in grid) else "uniform"
         if strategy not in _STRATEGIES:
             raise InvalidParameterError(
                 f"strategy must be 'uniform' or 'quantile'; got {strategy!r}"
@@ -181,8 +260,10 @@ class BinningEstimator(MIEstimator):
                     f"bin_size needs strategy='uniform'; got strategy={strategy!r}"
                 )
             bin_size = check_positive(bin_size, "bin_size")
-        else:
-            n_bins = 30 if n_bins is None else check_int(n_bins, "n_bins")
+        elif n_bins is not None:
+            n_bins = check_int(n_bins, "n_bins")
+        elif strategy == "uniform":
+            n_bins = 30
         if value_range is not None:
             if strategy != "uniform":
                 raise InvalidParameterError(
@@ -194,33 +275,30 @@ class BinningEstimator(MIEstimator):
             value_range=value_range,
             bin_size=bin_size,
             strategy=strategy,
-            miller_madow=_check_miller_madow(miller_madow),
+            miller_madow=check_bool(miller_madow, "miller_madow"),
         )
 
-    def _codes(self, arr: np.ndarray) -> np.ndarray:
-        """Integer bin codes, same shape as the (n, d) float array ``arr``."""
+    def _codes(self, arr: np.ndarray, n_binned: int) -> np.ndarray:
+        """Integer bin codes, same shape as the (n, d) float array ``arr``; ``n_binned``
+        is the number of coordinates binned in all (``d`` of the default rule)."""
         p = self.params
         if p["bin_size"] is not None:
             return np.floor(arr / p["bin_size"]).astype(np.int64)
-        n_bins = p["n_bins"]
+        n_bins = p["n_bins"] or _default_bins(arr.shape[0], n_binned)
         if p["strategy"] == "quantile":
-            inner = np.quantile(arr, np.linspace(0.0, 1.0, n_bins + 1)[1:-1], axis=0)
-            codes = np.empty(arr.shape, dtype=np.int64)
-            for j in range(arr.shape[1]):  # a loop over coordinates, not samples
-                codes[:, j] = np.searchsorted(inner[:, j], arr[:, j], side="right")
-            return codes
+            return _equal_mass_codes(arr, n_bins)
         lo, hi = p["value_range"] if p["value_range"] is not None else (arr.min(), arr.max())
         if hi <= lo:  # constant data: one bin
             return np.zeros(arr.shape, dtype=np.int64)
         codes = np.floor((arr - lo) / (hi - lo) * n_bins).astype(np.int64)
         return np.clip(codes, 0, n_bins - 1)
 
-    def _estimate_nats(
-        self, samples: Samples, rng: np.random.Generator
-    ) -> tuple[float, None, None, None]:
-        a = _symbols(self._codes(samples.x))
-        b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y))
-        return _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"]), None, None, None
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
+        d = samples.x.shape[1] + (0 if samples.y_discrete else samples.y.shape[1])
+        a = _symbols(self._codes(samples.x, d))
+        b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y, d))
+        mi = _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"])
+        return Nats(mi, singleton_share=_singleton_share(a))
 
     def _plane_nats(
         self, x_samples: Samples, y_samples: Samples, random_state: Any
@@ -230,11 +308,11 @@ class BinningEstimator(MIEstimator):
             raise InvalidParameterError(
                 "x_labels and y_labels must be 1-D integer labels, one per row of t"
             )
-        symbols = _symbols(self._codes(x_samples.x))
-        mm = self.params["miller_madow"]
+        symbols = _symbols(self._codes(x_samples.x, x_samples.x.shape[1]))
+        mm, share = self.params["miller_madow"], _singleton_share(symbols)
         return (
-            (_mi_of_symbols(symbols, x_samples.y, mm), None, None, None),
-            (_mi_of_symbols(symbols, y_samples.y, mm), None, None, None),
+            Nats(_mi_of_symbols(symbols, x_samples.y, mm), singleton_share=share),
+            Nats(_mi_of_symbols(symbols, y_samples.y, mm), singleton_share=share),
         )
 
 
@@ -247,7 +325,9 @@ class PluginEstimator(MIEstimator):
     :math:`\sum_{a,b} \hat p(a,b) \log \frac{\hat p(a,b)}{\hat p(a)\hat p(b)}` with
     :math:`\hat p` the relative frequencies. Its bias is about
     :math:`+(m_{AB} - m_A - m_B + 1)/(2n)` nats (Miller 1955; Paninski 2003), which the
-    Miller–Madow option removes to first order.
+    Miller–Madow option removes to first order. Its diagnostics are those of
+    :class:`BinningEstimator`: the share of samples alone in their symbol of ``x``, and
+    whether the estimate sits at its ceiling.
 
     Parameters
     ----------
@@ -265,14 +345,13 @@ class PluginEstimator(MIEstimator):
     name = "plugin"
 
     def __init__(self, *, miller_madow: bool = False) -> None:
-        super().__init__(miller_madow=_check_miller_madow(miller_madow))
+        super().__init__(miller_madow=check_bool(miller_madow, "miller_madow"))
 
-    def _estimate_nats(
-        self, samples: Samples, rng: np.random.Generator
-    ) -> tuple[float, None, None, None]:
+    def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         a = _symbols(samples.x)
         b = samples.y if samples.y_discrete else _symbols(samples.y)
-        return _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"]), None, None, None
+        mi = _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"])
+        return Nats(mi, singleton_share=_singleton_share(a))
 
 
 def _check_value_range(value_range: Any) -> tuple[float, float]:

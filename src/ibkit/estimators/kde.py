@@ -29,11 +29,28 @@ component weighted by its count, which is exact. The rows are centred and divide
 σ, by a power of two (exact), so that nothing overflows whatever the scale of the input.
 One BLAS product of the augmented rows gives minus half the squared distances,
 :math:`[a, -\tfrac12\|a\|^2, 1]^\top [b, 1, -\tfrac12\|b\|^2] = -\tfrac12\|a - b\|^2`,
-in float32 by default (float64 where the rows spread over more than :math:`10^3` noise
-standard deviations, and an error beyond :math:`10^6`), in blocks of ``chunk_size``
-rows (``kde``: tiles of ``chunk_size`` squared, on and above the diagonal only, the
-kernels being symmetric), so memory is ``O(chunk_size * n)`` and ``n = 50,000`` runs in
-bounded memory.
+in float32 by default, in float64 where the rows spread over more than :math:`10^3`
+noise standard deviations, and, beyond :math:`10^6`, where that expansion cancels away
+the digits, from the differences :math:`a - b` themselves in float64
+(:func:`scipy.spatial.distance.cdist`), up to :math:`3 \cdot 10^{12}` (wider spreads are
+refused, naming the noise variance that would do). The work is done in blocks of
+``chunk_size`` rows (``kde``: tiles of ``chunk_size`` squared, on and above the diagonal
+only, the kernels being symmetric), so memory is ``O(chunk_size * n)`` and
+``n = 50,000`` runs in bounded memory.
+
+The noise is absolute by default: σ² is ``noise_variance`` in the squared units of the
+layer, the same for every layer and epoch, so the values are those of one fixed noisy
+channel, and they move when a layer merely grows or shrinks (weights that grow push a
+layer apart in noise units and raise its I). With ``noise_relative=True``, σ² is
+``noise_variance`` times the layer's mean per-unit variance
+:math:`\tfrac1d \sum_j \operatorname{Var}(t_j)` over the rows passed: the estimates
+depend on the layer's shape, not its scale, so rescaling ``t`` leaves both
+information-plane coordinates unchanged. The price: σ then follows each layer and, in
+training, each epoch, so values at two epochs (or of two layers) are measured with
+different noise, and a change between them mixes what the layer did with how much noise
+it was measured with. (A constant layer has no variance to scale by; it carries no
+information at any σ and keeps σ² = ``noise_variance``.)
+
 ``plane_point(t, x_labels, y_labels)`` gives both information-plane coordinates from one
 pass over the distances.
 
@@ -56,7 +73,13 @@ from typing import Any
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive, check_random_state
+from ibkit._validation import (
+    InvalidParameterError,
+    check_bool,
+    check_int,
+    check_positive,
+    check_random_state,
+)
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
 from ibkit.measures import entropy_nats
 
@@ -74,11 +97,17 @@ _DENSE_LABELS = 64
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 #: Largest squared radius of the rows, in noise variances, at which the distances are
-#: worked out in float32 (see :func:`_work_dtype`); above it, float64.
+#: worked out in float32 (see :func:`_distance_work`); above it, float64.
 _FLOAT32_MAX_RATIO = 1e6
 
-#: Largest squared radius of the rows, in noise variances, that float64 distances resolve.
+#: Largest squared radius of the rows, in noise variances, that the expanded float64
+#: distances resolve; above it, the distances are formed from differences.
 _FLOAT64_MAX_RATIO = 1e12
+
+#: Largest squared radius of the rows, in noise variances, accepted at all: float64 rows
+#: within r of their mean are known to about 2.2e-16 r, at most 7e-4 noise standard
+#: deviations up to this radius.
+_EXACT_MAX_RATIO = 1e25
 
 
 def _labels(samples: Samples) -> np.ndarray:
@@ -106,28 +135,60 @@ def _half_sq_dist_factors(t: np.ndarray, dtype: type) -> tuple[np.ndarray, np.nd
     return np.hstack([t, half_sq, one]).astype(dtype), np.hstack([t, one, half_sq]).astype(dtype)
 
 
-def _half_sq_dist_blocks(
-    a: np.ndarray, b: np.ndarray, chunk_size: int, *, symmetric: bool
-) -> Iterator[tuple[slice, slice, np.ndarray]]:
-    """Yield ``(rows, cols, g)`` with ``g = a[rows] @ b[cols].T`` (see
-    :func:`_half_sq_dist_factors`), in one reused buffer.
+def _operands(
+    left: np.ndarray, right: np.ndarray, dtype: type, exact: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, b_t)`` from which :func:`_half_sq_dist` gives minus half the squared
+    distances between the rows of ``left`` and those of ``right``: the factors of
+    :func:`_half_sq_dist_factors` in ``dtype`` (``b`` transposed), or, with ``exact``,
+    the float64 rows themselves (``right`` transposed)."""
+    if exact:
+        return left, np.ascontiguousarray(right.T)
+    a = _half_sq_dist_factors(left, dtype)[0]
+    return a, np.ascontiguousarray(_half_sq_dist_factors(right, dtype)[1].T)
 
-    With ``symmetric`` (``a`` and ``b`` the factors of the same rows) only the tiles
+
+def _half_sq_dist(
+    a: np.ndarray, b_t: np.ndarray, exact: bool, out: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Minus half the squared distances between the rows of ``a`` and the columns of
+    ``b_t``, operands of :func:`_operands`.
+
+    The product ``a @ b_t`` of the factors expands :math:`\|u - v\|^2 = \|u\|^2 +
+    \|v\|^2 - 2u^\top v` and so loses about :math:`\epsilon r^2` to cancellation (rows
+    within :math:`r` of the centre, :math:`\epsilon` the unit round-off); with ``exact``,
+    :func:`scipy.spatial.distance.cdist` forms the differences :math:`u - v` first and
+    keeps their relative precision, at a few times the cost.
+    """
+    if not exact:
+        return np.matmul(a, b_t, out=out)
+    from scipy.spatial.distance import cdist
+
+    out = cdist(a, b_t.T, "sqeuclidean", out=out)
+    return np.multiply(out, -0.5, out=out)
+
+
+def _half_sq_dist_blocks(
+    a: np.ndarray, b_t: np.ndarray, chunk_size: int, *, symmetric: bool, exact: bool
+) -> Iterator[tuple[slice, slice, np.ndarray]]:
+    """Yield ``(rows, cols, g)`` with ``g = _half_sq_dist(a[rows], b_t[:, cols], exact)``
+    (see :func:`_operands`), in one reused buffer.
+
+    With ``symmetric`` (``a`` and ``b_t`` the operands of the same rows) only the tiles
     ``chunk_size x chunk_size`` on and above the diagonal are yielded, and the diagonal of
     a diagonal tile is exactly 0; otherwise each block holds ``chunk_size`` rows of ``a``
-    against all rows of ``b``.
+    against all columns of ``b_t``.
     """
-    n_rows, n_cols = a.shape[0], b.shape[0]
+    n_rows, n_cols = a.shape[0], b_t.shape[1]
     width = chunk_size if symmetric else n_cols
     buffer = np.empty(chunk_size * width, dtype=a.dtype)
-    b_t = np.ascontiguousarray(b.T)
     for start in range(0, n_rows, chunk_size):
         rows = slice(start, min(start + chunk_size, n_rows))
         for col_start in range(start, n_cols, chunk_size) if symmetric else (0,):
             cols = slice(col_start, min(col_start + width, n_cols))
             g = buffer[: (rows.stop - start) * (cols.stop - col_start)]
             g = g.reshape(rows.stop - start, cols.stop - col_start)
-            np.matmul(a[rows], b_t[:, cols], out=g)
+            _half_sq_dist(a[rows], b_t[:, cols], exact, out=g)
             if symmetric and col_start == start:
                 np.fill_diagonal(g, 0.0)
             yield rows, cols, g
@@ -232,27 +293,34 @@ def _sq_radius(rows: np.ndarray) -> float:
     return float(np.einsum("ij,ij->i", rows, rows).max())
 
 
-def _work_dtype(sq_radius: float, sigma: float, noise_variance: float, dtype: type) -> type:
-    r"""The precision of the distance work: ``dtype``, or float64 where float32 cannot
-    resolve the kernels; raise where float64 cannot either.
+def _distance_work(
+    sq_radius: float, sigma: float, noise_variance: float, dtype: type
+) -> tuple[type, bool]:
+    r"""``(dtype, exact)``: the precision of the distance work and whether the distances
+    are formed from differences (see :func:`_half_sq_dist`), decided from the data.
 
     The expanded squared distances of rows within :math:`r` of the centre err by about
     :math:`\epsilon r^2` (:math:`\epsilon` the unit round-off), :math:`\epsilon r^2 /
-    \sigma^2` in a kernel exponent: float32 is kept while :math:`r^2/\sigma^2 \le 10^6`
-    (float32 and float64 estimates then differ by a few 1e-4 bits at most), float64 up to
-    :math:`10^{12}`.
+    \sigma^2` in a kernel exponent: the requested ``dtype`` (float32 by default) is kept
+    while :math:`r^2/\sigma^2 \le 10^6` (float32 and float64 estimates then differ by a
+    few 1e-4 bits at most), expanded float64 up to :math:`10^{12}`, and float64
+    differences beyond, up to :math:`10^{25}` (:math:`r \approx 3 \cdot 10^{12}\sigma`),
+    where the float64 rows themselves resolve :math:`\sigma` only to :math:`7 \cdot
+    10^{-4}`; wider spreads are refused, naming the ``noise_variance`` that would do.
     """
     if sq_radius <= _FLOAT32_MAX_RATIO * sigma * sigma:
-        return dtype
+        return dtype, False
     if sq_radius <= _FLOAT64_MAX_RATIO * sigma * sigma:
-        return np.float64
+        return np.float64, False
+    if sq_radius <= _EXACT_MAX_RATIO * sigma * sigma:
+        return np.float64, True
     sds = math.sqrt(sq_radius) / sigma if sigma > 0 else math.inf
-    needed = noise_variance * sds * sds / _FLOAT64_MAX_RATIO
+    needed = noise_variance * sds * sds / _EXACT_MAX_RATIO
     raise InvalidParameterError(
         f"noise_variance={noise_variance:g} is too small for the spread of t: its rows lie "
         f"up to {sds:.3g} noise standard deviations from their mean, more than the "
-        f"{math.sqrt(_FLOAT64_MAX_RATIO):g} that float64 distances resolve; pass "
-        f"noise_variance >= {needed:.3g}, or rescale t"
+        f"{math.sqrt(_EXACT_MAX_RATIO):.3g} within which float64 numbers resolve a noise "
+        f"standard deviation; pass noise_variance >= {needed:.3g}"
     )
 
 
@@ -268,12 +336,19 @@ def _class_weights(
 
 
 def _kde_mi_nats(
-    t: np.ndarray, label_sets: list[np.ndarray], s2: float, chunk_size: int, dtype: type
+    t: np.ndarray,
+    label_sets: list[np.ndarray],
+    sigma: float,
+    noise_variance: float,
+    chunk_size: int,
+    dtype: type,
 ) -> list[tuple[float, float]]:
     r"""``(I_KL, I_BD)`` in nats for each label set, sharing the work between them.
 
-    Identical rows are merged into one weighted row (exact). One product per tile gives
-    :math:`g_{ij} = -\|t_i - t_j\|^2 / 2` (see :func:`_half_sq_dist_factors`). The
+    ``sigma`` is the noise standard deviation (``noise_variance`` the parameter it came
+    from, for messages). Identical rows are merged into one weighted row (exact). One
+    product per tile gives :math:`g_{ij} = -\|t_i - t_j\|^2 / 2` (see
+    :func:`_half_sq_dist`; differences where the rows spread too far for it). The
     Bhattacharyya kernel is :math:`B_{ij} = e^{\max(g_{ij} / 4\sigma^2,\, f)}` (``f`` the
     exponent floor) and the KL kernel :math:`\max(B_{ij}, e^{f/4})^4 = e^{\max(g_{ij} /
     \sigma^2,\, f)}`, two squarings instead of a second exponential. Both are symmetric,
@@ -284,12 +359,12 @@ def _kde_mi_nats(
     """
     n = t.shape[0]
     values, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
-    values, sigma = _noise_units(values, math.sqrt(s2))
-    dtype = _work_dtype(_sq_radius(values), sigma, s2, dtype)
+    values, sigma = _noise_units(values, sigma)
+    dtype, exact = _distance_work(_sq_radius(values), sigma, noise_variance, dtype)
     # All labels distinct (cls None): each class sum is the self term alone, its log 0.
     classes = _class_weights(inverse.reshape(-1), label_sets, values.shape[0], dtype)
     weight_k = weight.astype(dtype)
-    a, b = _half_sq_dist_factors(values, dtype)
+    a, b_t = _operands(values, values, dtype, exact)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
     # class sums, accumulated in float64.
     mixture = np.zeros((2, values.shape[0]))
@@ -305,7 +380,7 @@ def _kde_mi_nats(
                 if cols != rows:
                     cls.add_sums(k.T, cols, rows, sums[s])
 
-    for rows, cols, g in _half_sq_dist_blocks(a, b, chunk_size, symmetric=True):
+    for rows, cols, g in _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=True, exact=exact):
         # Bhattacharyya exponent, clamped to [floor, 0] (round-off can leave tiny positive
         # values; the diagonal is exactly 0), then the kernels, all in place.
         np.multiply(g, dtype(0.25 / sigma**2), out=g)
@@ -349,7 +424,8 @@ def _lse_rows(a: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def _noisy_mc_nats(
     t: np.ndarray,
     label_sets: list[np.ndarray],
-    s2: float,
+    sigma: float,
+    noise_variance: float,
     n_mc: int,
     chunk_size: int,
     dtype: type,
@@ -357,8 +433,9 @@ def _noisy_mc_nats(
 ) -> list[tuple[float, float]]:
     r"""``(value, std_error)`` in nats for each label set, from one set of noise draws.
 
-    The draws, the exponents :math:`-\|z - t_j\|^2 / 2\sigma^2` to the distinct rows (one
-    product per block, see :func:`_half_sq_dist_factors`) and the shifted exponentials
+    ``sigma`` and ``noise_variance`` are as for :func:`_kde_mi_nats`. The draws, the
+    exponents :math:`-\|z - t_j\|^2 / 2\sigma^2` to the distinct rows (one product per
+    block, see :func:`_half_sq_dist`) and the shifted exponentials
     :math:`e^{\max(a - \text{top},\, f)}` of the mixture term (``top`` the row maximum,
     ``f`` the exponent floor) are shared. The class term
     of all-distinct labels is the draw's own component, read off directly; with dense
@@ -368,18 +445,18 @@ def _noisy_mc_nats(
     n, d = t.shape
     cols, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
-    cols, sigma = _noise_units(cols, math.sqrt(s2))
+    cols, sigma = _noise_units(cols, sigma)
     src = np.repeat(np.arange(n), n_mc)
     z = cols[inverse[src]] + sigma * rng.standard_normal((n * n_mc, d))
-    dtype = _work_dtype(max(_sq_radius(cols), _sq_radius(z)), sigma, s2, dtype)
+    sq_radius = max(_sq_radius(cols), _sq_radius(z))
+    dtype, exact = _distance_work(sq_radius, sigma, noise_variance, dtype)
     classes = _class_weights(inverse, label_sets, cols.shape[0], dtype)
-    a = _half_sq_dist_factors(z, dtype)[0]
-    b = _half_sq_dist_factors(cols, dtype)[1]
+    a, b_t = _operands(z, cols, dtype, exact)
     inv_s2 = dtype(1.0 / sigma**2)
     weight_k = weight.astype(dtype)
     within = np.empty((len(label_sets), n * n_mc))
     mixture = np.empty(n * n_mc)
-    for rows, _, arg in _half_sq_dist_blocks(a, b, chunk_size, symmetric=False):
+    for rows, _, arg in _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=False, exact=exact):
         arg *= inv_s2
         own = inverse[src[rows]]
         for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
@@ -394,27 +471,52 @@ def _noisy_mc_nats(
                 z_labels = labels[src[rows]]
                 value, redo = cls.log_class_density_from_exp(arg, top, z_labels)
                 if redo.any():
-                    exact = (a[rows][redo] @ b.T) * inv_s2
-                    value[redo] = cls.log_class_density(exact, z_labels[redo])
+                    again = _half_sq_dist(a[rows][redo], b_t, exact) * inv_s2
+                    value[redo] = cls.log_class_density(again, z_labels[redo])
                 within[j, rows] = value
     terms = within - mixture
     std_error = terms.std(axis=1, ddof=1) / np.sqrt(terms.shape[1])  # n >= 2 rows
     return [(float(v), float(e)) for v, e in zip(terms.mean(axis=1), std_error, strict=True)]
 
 
+def _layer_sd(t: np.ndarray) -> float:
+    r"""The layer's root-mean-square unit standard deviation,
+    :math:`\sqrt{\tfrac1d \sum_j \operatorname{Var} t_j}` over the rows of ``t``, worked
+    out on ``t`` divided by a power of two (exact), so that no scale overflows."""
+    exponent = math.frexp(float(np.abs(t).max()))[1]
+    unit = np.ldexp(t, -exponent)
+    return math.ldexp(math.sqrt(float(unit.var(axis=0).mean())), exponent)
+
+
 class _NoisyLayerEstimator(MIEstimator):
     """Shared parts of the noisy-layer estimators: σ², block size, precision, and the
     plane point that computes both coordinates in one pass."""
 
-    def __init__(self, noise_variance: float, chunk_size: int, dtype: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        noise_variance: float,
+        chunk_size: int,
+        dtype: str,
+        noise_relative: bool,
+        **extra: Any,
+    ) -> None:
         if dtype not in _DTYPES:
             raise InvalidParameterError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
         super().__init__(
             noise_variance=check_positive(noise_variance, "noise_variance"),
+            noise_relative=check_bool(noise_relative, "noise_relative"),
             **extra,
             chunk_size=check_int(chunk_size, "chunk_size", minimum=1),
             dtype=dtype,
         )
+
+    def _noise_sd(self, t: np.ndarray) -> float:
+        """σ: the square root of ``noise_variance``, times the layer's RMS unit standard
+        deviation (:func:`_layer_sd`) with ``noise_relative``, unless the layer is
+        constant (one row repeated: no information at any σ)."""
+        sigma = math.sqrt(self.params["noise_variance"])
+        scale = _layer_sd(t) if self.params["noise_relative"] else 0.0
+        return sigma * scale if scale > 0 else sigma
 
     @abc.abstractmethod
     def _nats(
@@ -473,9 +575,14 @@ class KDEEstimator(_NoisyLayerEstimator):
         Precision of the distance and kernel work (sums of logs are always float64).
         float32 is several times faster and, on tanh layers of the 12-bit task, within
         about 1e-4 bits of float64. It is used only while the rows lie within
-        :math:`10^3\sigma` of their mean; beyond, the work is done in float64, and
-        beyond :math:`10^6\sigma` (too small a ``noise_variance`` for the layer's
+        :math:`10^3\sigma` of their mean; beyond, the work is done in float64, from the
+        differences of the rows beyond :math:`10^6\sigma`, and beyond
+        :math:`3 \cdot 10^{12}\sigma` (too small a ``noise_variance`` for the layer's
         spread) the estimate is refused with an error.
+    noise_relative : bool, default False
+        Multiply ``noise_variance`` by the layer's mean per-unit variance, so that the
+        noise scales with the layer and the estimate does not depend on its scale; σ then
+        differs between layers and epochs (see the module notes).
 
     Notes
     -----
@@ -488,6 +595,13 @@ class KDEEstimator(_NoisyLayerEstimator):
     (:math:`e^{-D/2\sigma^2} = (e^{-D/8\sigma^2})^4`, same floor): one exponential per pair
     of distinct rows. :meth:`plane_point` computes the distances and the mixture term once
     for both coordinates; its numbers are those of two :meth:`estimate` calls.
+
+    Diagnostics (:class:`~ibkit.estimators.Diagnostics`): ``bound_gap`` is ``upper −
+    lower``, and ``at_ceiling`` says the upper bound lies within 0.01 bits of its ceiling,
+    the entropy of the labels (:math:`\log n` for ``y = np.arange(n)``): the noisy copies
+    of distinct rows hardly overlap, as when σ is small next to the spacing of the
+    layer's values, so the bound says nothing about what the layer keeps of X. More noise
+    (for wide layers, relative to their scale: ``noise_relative=True``) moves it off.
 
     References
     ----------
@@ -506,20 +620,26 @@ class KDEEstimator(_NoisyLayerEstimator):
     name = "kde"
 
     def __init__(
-        self, noise_variance: float = 1e-3, chunk_size: int = 512, dtype: str = "float32"
+        self,
+        noise_variance: float = 1e-3,
+        chunk_size: int = 512,
+        dtype: str = "float32",
+        *,
+        noise_relative: bool = False,
     ) -> None:
-        super().__init__(noise_variance, chunk_size, dtype)
+        super().__init__(noise_variance, chunk_size, dtype, noise_relative)
 
     def _nats(
         self, t: np.ndarray, label_sets: list[np.ndarray], rng: np.random.Generator
     ) -> list[Nats]:
         p = self.params
         out = []
+        sigma = self._noise_sd(t)
         for pair in _kde_mi_nats(
-            t, label_sets, p["noise_variance"], p["chunk_size"], _DTYPES[p["dtype"]]
+            t, label_sets, sigma, p["noise_variance"], p["chunk_size"], _DTYPES[p["dtype"]]
         ):
             lower, upper = min(pair), max(pair)
-            out.append((0.5 * (lower + upper), lower, upper, None))
+            out.append(Nats(0.5 * (lower + upper), lower, upper))
         return out
 
 
@@ -555,13 +675,18 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
     dtype : {"float32", "float64"}, default "float32"
         Precision of the distance and kernel work (means and logs are float64); as for
         :class:`KDEEstimator`, float64 is used where float32 cannot resolve the kernels.
+    noise_relative : bool, default False
+        As for :class:`KDEEstimator`: σ² is ``noise_variance`` times the layer's mean
+        per-unit variance.
 
     Notes
     -----
     The densities are evaluated against the distinct rows of ``t``, each weighted by its
     count (exact). :meth:`plane_point` draws the noise once and shares the distances and
     the mixture term between the two coordinates; with an integer ``random_state`` its
-    numbers are those of two :meth:`estimate` calls with that seed.
+    numbers are those of two :meth:`estimate` calls with that seed. Its diagnostics are
+    the ``std_error`` of the estimate and, as for :class:`KDEEstimator`, whether the value
+    sits at its ceiling, the entropy of the labels.
 
     References
     ----------
@@ -585,8 +710,11 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
         n_mc: int = 10,
         chunk_size: int = 512,
         dtype: str = "float32",
+        *,
+        noise_relative: bool = False,
     ) -> None:
-        super().__init__(noise_variance, chunk_size, dtype, n_mc=check_int(n_mc, "n_mc", minimum=1))
+        n_mc = check_int(n_mc, "n_mc", minimum=1)
+        super().__init__(noise_variance, chunk_size, dtype, noise_relative, n_mc=n_mc)
 
     def _nats(
         self, t: np.ndarray, label_sets: list[np.ndarray], rng: np.random.Generator
@@ -595,10 +723,11 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
         results = _noisy_mc_nats(
             t,
             label_sets,
+            self._noise_sd(t),
             p["noise_variance"],
             p["n_mc"],
             p["chunk_size"],
             _DTYPES[p["dtype"]],
             rng,
         )
-        return [(value, None, None, std_error) for value, std_error in results]
+        return [Nats(value, std_error=std_error) for value, std_error in results]

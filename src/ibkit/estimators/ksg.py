@@ -34,11 +34,13 @@ the :math:`N_{y_i}` samples with the same label, and :math:`m_i` counts all samp
 with k capped at :math:`N_c - 1` for a label with :math:`N_c` samples; samples whose
 label occurs only once are dropped (they carry no neighbour information).
 
-Every column is first standardised (centred, divided by its standard deviation), so
-the max-norm weighs the coordinates alike and the estimate does not depend on the units
-of the data. The estimate is not clipped: it can be slightly negative for independent
-variables. Ties (repeated values) bias the counts; as Kraskov et al. advise, tiny
-Gaussian noise (``jitter`` standard deviations) is added before estimating.
+By default every column is first standardised (centred, divided by its standard
+deviation, as benchmark-mi does), so the max-norm weighs the coordinates alike and the
+estimate does not depend on the units of the data: rescaling any column of ``x`` or
+``y`` by any factor leaves it unchanged. The estimate is not clipped: it can be slightly
+negative for independent variables. Ties (repeated values) bias the counts; as Kraskov
+et al. advise, tiny Gaussian noise (``jitter`` standard deviations of each column) is
+added before estimating.
 
 References
 ----------
@@ -66,7 +68,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ibkit._validation import InvalidParameterError, check_int, check_positive
+from ibkit._validation import InvalidParameterError, check_bool, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Samples, register
 
 __all__ = ["KSGEstimator"]
@@ -83,12 +85,25 @@ _BLOCK_ENTRIES = 1 << 17
 _ALGORITHMS = ("auto", "kd_tree", "brute")
 
 
-def _standardise(a: np.ndarray) -> np.ndarray:
-    """Columns of ``a`` centred and divided by their standard deviation (a constant column
-    is only centred), so that the max-norm weighs every coordinate alike and the
-    estimate does not depend on the units of the data."""
+def _prepare(
+    a: np.ndarray, standardize: bool, jitter: float, rng: np.random.Generator
+) -> np.ndarray:
+    r"""The columns of ``a`` as the neighbour search sees them.
+
+    With ``standardize``, each column :math:`a_j` becomes :math:`(a_j - \bar a_j) / s_j`
+    (:math:`s_j` its standard deviation; a constant column is only centred), so that the
+    max-norm weighs every coordinate alike and the estimate does not depend on the units
+    of the data. With ``jitter > 0``, Gaussian noise of ``jitter`` standard deviations of
+    each column is added to break ties.
+    """
     scale = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    scale = np.where(scale > 0, scale, 1.0)
+    if standardize:
+        a = (a - a.mean(axis=0)) / scale
+        scale = np.ones_like(scale)
+    if jitter > 0:
+        a = a + jitter * scale * rng.standard_normal(a.shape)
+    return a
 
 
 def _blocks(n: int) -> Iterator[slice]:
@@ -188,9 +203,16 @@ class KSGEstimator(MIEstimator):
     variant : {1, 2}, default 1
         Which of the two KSG estimators to use (ignored for discrete ``y``).
     jitter : float, default 1e-10
-        Amplitude (≥ 0) of the Gaussian noise added to every standardised column, in
-        standard deviations, to break ties. 0 disables it (and makes the estimate
+        Amplitude (≥ 0) of the Gaussian noise added to every column, in standard
+        deviations of that column, to break ties. 0 disables it (and makes the estimate
         deterministic).
+    standardize : bool, default True
+        Divide every column of ``x`` and ``y`` by its standard deviation (after
+        centring) before the neighbour search, so that the estimate does not depend on
+        the units of any column. ``False`` measures the max-norm in the units given:
+        use it only where the columns share meaningful units, since a column on a
+        larger scale then dominates the neighbourhoods (a column multiplied by 1e8
+        takes them over, and the estimate falls towards 0).
     algorithm : {"auto", "kd_tree", "brute"}, default "auto"
         Neighbour search: :class:`scipy.spatial.cKDTree` (:math:`O(n \log n)` in low
         dimension), or an all-pairs scan in row blocks (:math:`O(n^2 d)` time,
@@ -207,7 +229,13 @@ class KSGEstimator(MIEstimator):
     on_plane = False
 
     def __init__(
-        self, k: int = 3, variant: int = 1, jitter: float = 1e-10, algorithm: str = "auto"
+        self,
+        k: int = 3,
+        variant: int = 1,
+        jitter: float = 1e-10,
+        algorithm: str = "auto",
+        *,
+        standardize: bool = True,
     ) -> None:
         k = check_int(k, "k", minimum=1)
         if isinstance(variant, bool) or variant not in (1, 2):
@@ -217,7 +245,13 @@ class KSGEstimator(MIEstimator):
             raise InvalidParameterError(
                 f"algorithm must be one of {', '.join(map(repr, _ALGORITHMS))}; got {algorithm!r}"
             )
-        super().__init__(k=k, variant=int(variant), jitter=jitter, algorithm=algorithm)
+        super().__init__(
+            k=k,
+            variant=int(variant),
+            jitter=jitter,
+            algorithm=algorithm,
+            standardize=check_bool(standardize, "standardize"),
+        )
         self.min_samples = k + 1
 
     def _brute(self, dim: int) -> bool:
@@ -230,15 +264,11 @@ class KSGEstimator(MIEstimator):
         from scipy.special import digamma  # scipy is imported lazily, on first use
 
         k: int = self.params["k"]
-        jitter: float = self.params["jitter"]
-        x = _standardise(samples.x)
-        if jitter > 0:
-            x = x + jitter * rng.standard_normal(x.shape)
+        prepare = (self.params["standardize"], self.params["jitter"], rng)
+        x = _prepare(samples.x, *prepare)
         if samples.y_discrete:
             return _ksg_discrete(x, samples.y, k, self._brute(x.shape[1])), None, None, None
-        y = _standardise(samples.y)
-        if jitter > 0:
-            y = y + jitter * rng.standard_normal(y.shape)
+        y = _prepare(samples.y, *prepare)
         n = x.shape[0]
         counts = _joint_counts_brute if self._brute(x.shape[1] + y.shape[1]) else _joint_counts_tree
         n_x, n_y = counts(x, y, k, self.params["variant"])

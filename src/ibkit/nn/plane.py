@@ -94,6 +94,9 @@ ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (
     nn.Identity,
 )
 
+#: The diagnostics of a point (see :func:`plane_points`), the last of :data:`COLUMNS`.
+DIAGNOSTIC_COLUMNS = ("at_ceiling", "negative", "singleton_share", "bound_gap", "std_error")
+
 #: The columns every row has, in order; label columns and metrics follow.
 COLUMNS = (
     "run",
@@ -112,11 +115,7 @@ COLUMNS = (
     "i_ty_lower",
     "i_ty_upper",
     "units",
-    "at_ceiling",
-    "negative",
-    "singleton_share",
-    "bound_gap",
-    "std_error",
+    *DIAGNOSTIC_COLUMNS,
 )
 _POINT_COLUMNS = COLUMNS[COLUMNS.index("layer") :]
 _TEXT_COLUMNS = ("run", "layer", "estimator", "units")
@@ -152,24 +151,20 @@ def _points(
     rng: np.random.Generator,
     output_layer: str | None = None,
 ) -> pd.DataFrame:
-    """One row per layer and estimator, columns ``_POINT_COLUMNS`` (NaN for no bound)."""
+    """One row per layer and estimator, columns ``_POINT_COLUMNS`` (NaN for no bound or
+    diagnostic)."""
     rows = []
     for index, (layer, t) in enumerate(activations.items()):
         for label, est in estimators.items():
             xt, ty = est.plane_point(t, x_labels, y_labels, units=units, random_state=rng)
             bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
-            is_output = layer == output_layer
-            rows.append(
-                (
-                    *(layer, index, is_output, t.shape[1], label, xt.value, ty.value),
-                    *(*bounds, units, *_diagnostic_values(xt, ty)),
-                )
-            )
+            point = (layer, index, layer == output_layer, t.shape[1], label, xt.value, ty.value)
+            rows.append((*point, *bounds, units, *_diagnostic_values(xt, ty)))
     return pd.DataFrame(rows, columns=list(_POINT_COLUMNS))
 
 
 def _diagnostic_values(xt: MIEstimate, ty: MIEstimate) -> tuple[Any, ...]:
-    """``at_ceiling, negative, singleton_share, bound_gap, std_error`` of a point: I(X;T)
+    """The :data:`DIAGNOSTIC_COLUMNS` of a point from its two estimates: I(X;T)
     at its ceiling, either coordinate negative, the layer's share of inputs alone in
     their cell, and the larger bound gap and standard error of the two (NaN for none)."""
 
@@ -196,8 +191,10 @@ def _warn_saturated(
     unless the group is in ``warned``; add the groups warned about to ``warned``.
 
     Rows without diagnostics (NaN ``at_ceiling``, from tables recorded before they
-    existed) are not at the ceiling.
+    existed) are not at the ceiling, nor are tables without the column.
     """
+    if "at_ceiling" not in rows:
+        return
     saturated = rows[rows["at_ceiling"].eq(True)]
     top = saturated["i_xt_upper"].fillna(saturated["i_xt"])
     for key, group in top.groupby([saturated[c] for c in scope], sort=False):
@@ -254,7 +251,23 @@ def plane_points(
     pandas.DataFrame
         Columns ``layer, layer_index, is_output (False), width, estimator, i_xt, i_ty,
         i_xt_lower, i_xt_upper, i_ty_lower, i_ty_upper, units`` (bounds NaN where the
-        estimator gives none).
+        estimator gives none) and the diagnostics of each point:
+
+        - ``at_ceiling``: I(X;T) (its upper bound, for ``kde``) lies within 0.01 bits of
+          the most the estimator can give on the probe inputs (``log2 n`` for ``n``
+          distinct inputs; see :class:`~ibkit.estimators.Diagnostics`): the estimator
+          tells every input apart, and the point cannot show fitting or compression;
+        - ``negative``: either coordinate is below 0;
+        - ``singleton_share``: share of the probe inputs alone in their cell of the layer
+          (``binning``, ``plugin``; NaN otherwise);
+        - ``bound_gap``: the larger ``upper − lower`` of the two coordinates (``kde``);
+        - ``std_error``: the larger standard error of the two (``noisy_mc``).
+
+    Warns
+    -----
+    SaturationWarning
+        Once per layer and estimator with its point at the ceiling, naming both and
+        what moves the point off it.
 
     Examples
     --------
@@ -293,7 +306,9 @@ def plane_points(
             )
         x_labels = _input_labels(x_arr)
     rng = check_random_state(random_state)
-    return _points(acts, x_labels, y_labels, resolve_plane_estimators(estimators), units, rng)
+    rows = _points(acts, x_labels, y_labels, resolve_plane_estimators(estimators), units, rng)
+    _warn_saturated(rows, set())
+    return rows
 
 
 class InformationPlane:
@@ -364,8 +379,11 @@ class InformationPlane:
     results : pandas.DataFrame
         One row per recorded (member, epoch, layer, estimator): the columns of
         ``COLUMNS`` (``run, seed, member, epoch, layer, layer_index, is_output, width,
-        estimator, i_xt, i_ty, i_xt_lower, i_xt_upper, i_ty_lower, i_ty_upper, units``),
-        then the label columns and the metrics passed to :meth:`record`.
+        estimator, i_xt, i_ty, i_xt_lower, i_xt_upper, i_ty_lower, i_ty_upper, units``
+        and the diagnostics ``at_ceiling, negative, singleton_share, bound_gap,
+        std_error`` of :func:`plane_points`), then the label columns and the metrics
+        passed to :meth:`record`. Rows read from a table written before the diagnostics
+        existed have them empty (NaN).
     gradients : pandas.DataFrame or None
         With ``track_gradients``: ``run, seed, member, epoch, layer, layer_index,
         grad_mean_norm, grad_std_norm, snr, n_batches`` and the label columns.
@@ -461,6 +479,7 @@ class InformationPlane:
         self._gradient_snr: GradientSNR | None = None
         self._gradient_rows: tuple[int, pd.DataFrame] | None = None
         self._plane_tables: PlaneTables | None = None
+        self._warned: set[tuple[Any, ...]] = set()
 
     # -- tables -----------------------------------------------------------------------
 
@@ -696,6 +715,13 @@ class InformationPlane:
             the gradient statistics are those of the minibatches since the first call of
             :meth:`record` or :meth:`should_record` for the previous epoch; they are
             kept for recorded epochs only.
+
+        Warns
+        -----
+        SaturationWarning
+            The first time a layer's point sits at an estimator's ceiling (see
+            :func:`plane_points`), once per layer and estimator for this recorder, after
+            the rows are stored.
         """
         if not self._handles:
             raise RuntimeError(
@@ -733,6 +759,7 @@ class InformationPlane:
             for key, value in self.labels.items():
                 gradient_rows[key] = value
             self._tables().append("gradients", gradient_rows)
+        _warn_saturated(new, self._warned)
         return new
 
     def _decorate(

@@ -10,6 +10,9 @@ epoch joined by a thin line, a colour bar; values are means over seeds, and the 
 across seeds at the last epoch is drawn as error bars (± one standard deviation). The
 exact IB curve of the dataset (an :class:`~ibkit.ib.IBCurve`) bounds every point from
 above: no representation T of X can carry more than the curve's I(T;Y) at its I(X;T).
+Points at the estimator's ceiling (the table's ``at_ceiling`` column: I(X;T) as high as
+the estimator can give on the probe inputs, every input told apart) are drawn hollow:
+they can show neither fitting nor compression, and a legend entry says so.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ def plot_information_plane(
     title: str | None = None,
 ) -> Any:
     """Draw the information plane of one activation × estimator, averaged over seeds.
+
+    A point is drawn hollow where the ``at_ceiling`` column of any of its seeds is true
+    (see :func:`ibkit.nn.plane_points`): the estimator told every probe input apart, so
+    the point sits at the most the estimator can give and its position says nothing
+    about the layer. A legend entry explains the hollow markers. Tables without the
+    column, or rows with it empty, are drawn filled.
 
     Parameters
     ----------
@@ -85,25 +94,54 @@ def plot_information_plane(
             gid="ibkit-epoch",
         )
 
-    def points(rows: Any, **style: Any) -> Any:
-        c = np.maximum(rows["epoch"], lo)
-        return ax.scatter(
-            rows["i_xt"], rows["i_ty"], c=c, cmap=cmap, norm=norm, zorder=3, linewidths=0, **style
-        )
+    def points(rows: Any, **style: Any) -> None:
+        """Filled points, then hollow ones (at the ceiling); no empty collections."""
+        colour = colours(norm(np.maximum(rows["epoch"].to_numpy(float), lo)))
+        at_ceiling = rows["at_ceiling"].to_numpy(bool)
+        for hollow in (False, True):
+            pick = at_ceiling == hollow
+            if not pick.any():
+                continue
+            paint = (
+                {"facecolors": "none", "edgecolors": colour[pick], "linewidths": 0.7}
+                if hollow
+                else {"c": colour[pick], "linewidths": 0}
+            )
+            ax.scatter(
+                rows["i_xt"].to_numpy()[pick],
+                rows["i_ty"].to_numpy()[pick],
+                zorder=3,
+                gid="ibkit-ceiling" if hollow else "ibkit-points",
+                **paint,
+                **style,
+            )
 
-    sc = points(mean[~mean["is_output"]], s=9)
+    points(mean[~mean["is_output"]], s=9)
     out = mean[mean["is_output"]]
     if len(out):
-        points(out, s=14, marker="s", label="output layer")
+        points(out, s=14, marker="s")
+        ax.scatter([], [], s=14, marker="s", c="0.4", linewidths=0, label="output layer")
+    if mean["at_ceiling"].any():
+        ax.scatter(
+            [],
+            [],
+            s=9,
+            facecolors="none",
+            edgecolors="0.4",
+            linewidths=0.7,
+            label="hollow: at the estimator's ceiling\n(every input told apart: says nothing)",
+        )
     _draw_final_spread(ax, df)
     if bound is not None:
         _draw_bound(ax, bound, units, x_max=float(df["i_xt"].max()))
     if colorbar:
-        ax.figure.colorbar(sc, ax=ax, label="epoch", pad=0.02)
+        from matplotlib.cm import ScalarMappable
+
+        ax.figure.colorbar(ScalarMappable(norm, colours), ax=ax, label="epoch", pad=0.02)
     if title is not None:
         ax.set_title(title, fontsize=9)
-    if len(out) or bound is not None:
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False, loc="best")
     return ax
 
 
@@ -251,6 +289,8 @@ def _check_plane_table(results: Any, *, one_panel: bool) -> Any:
     df = results
     if "is_output" not in df:
         df = df.assign(is_output=df["layer"] == "output")
+    ceiling = df["at_ceiling"].eq(True) if "at_ceiling" in df else False
+    df = df.assign(at_ceiling=ceiling)
     if "layer_index" not in df:
         order = {name: k for k, name in enumerate(dict.fromkeys(df["layer"]))}
         df = df.assign(layer_index=df["layer"].map(order))
@@ -268,10 +308,13 @@ def _check_plane_table(results: Any, *, one_panel: bool) -> Any:
 
 
 def _mean_over_seeds(df: Any) -> Any:
-    """Per (epoch, layer): mean and std over seeds of I(X;T) and I(T;Y)."""
+    """Per (epoch, layer): mean and std over seeds of I(X;T) and I(T;Y), and whether any
+    seed's point is at the ceiling."""
     keys = ["epoch", "layer", "layer_index", "is_output"]
-    stats = df.groupby(keys, sort=True)[["i_xt", "i_ty"]].agg(["mean", "std"])
+    groups = df.groupby(keys, sort=True)
+    stats = groups[["i_xt", "i_ty"]].agg(["mean", "std"])
     stats.columns = [c if s == "mean" else f"{c}_std" for c, s in stats.columns]
+    stats["at_ceiling"] = groups["at_ceiling"].any()
     return stats.reset_index()
 
 

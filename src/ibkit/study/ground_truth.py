@@ -658,7 +658,10 @@ def _linear_points(
     units: str,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """One row per layer and estimator: the estimates on fresh samples, and the truth."""
+    """One row per layer and estimator: the estimates on fresh samples, their
+    diagnostics, and the truth."""
+    from ibkit.nn.plane import DIAGNOSTIC_COLUMNS, _diagnostic_values
+
     pd = pandas_module("ground_truth_plane")
     truth = net.information(units).rename(columns=TRUTH_COLUMNS)
     x, layers, y = net.sample(n_samples, rng)
@@ -674,9 +677,11 @@ def _linear_points(
             xt, ty = values["i_xt"], values["i_ty"]
             bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
             estimates = [np.nan if v is None else v.value for v in values.values()]
-            rows.append((index, False, label, *estimates, *bounds, units))
+            diagnostics = _diagnostic_values(xt, ty)
+            rows.append((index, False, label, *estimates, *bounds, units, *diagnostics))
     columns = ["layer_index", "is_output", "estimator", *inputs, "i_ty"]
     columns += ["i_xt_lower", "i_xt_upper", "i_ty_lower", "i_ty_upper", "units"]
+    columns += DIAGNOSTIC_COLUMNS
     points = pd.DataFrame(rows, columns=columns)
     return truth.drop(columns="units").merge(points, on="layer_index", validate="one_to_many")
 
@@ -802,7 +807,9 @@ class GroundTruthPlane:
     results : pandas.DataFrame
         The recorder's columns (``run, seed, member, epoch, layer, layer_index,
         is_output, width, estimator, i_xt, i_ty, i_xt_lower, i_xt_upper, i_ty_lower,
-        i_ty_upper, units``), then ``activation``, ``train_loss`` and the exact values
+        i_ty_upper, units`` and the point's diagnostics ``at_ceiling, negative,
+        singleton_share, bound_gap, std_error``; see :func:`ibkit.nn.plane_points`), then
+        ``activation``, ``train_loss`` and the exact values
         ``i_xt_true``, ``i_ty_true``; ``kind="linear"`` also has the estimates and exact
         values of the information about the relevant and irrelevant inputs,
         ``i_xt_rel, i_xt_irr, i_xt_rel_true, i_xt_irr_true`` (NaN estimates without

@@ -15,6 +15,14 @@ result to saturation under binning, and used KDE bounds on a noisy layer instead
 4. the compression metrics of every layer with intervals across seeds
    (:mod:`ibkit.study.metrics`), and the exact IB curve of the task as the bound.
 
+Every point carries the recorder's diagnostics (``at_ceiling``, ``negative``,
+``singleton_share``, ``bound_gap``, ``std_error``; see :func:`ibkit.nn.plane_points`).
+A layer at an estimator's ceiling, 12 bits for the 4096 inputs, cannot show
+compression there, whatever its compression metrics say: the study warns once per
+activation, layer and estimator from the final table, however many processes recorded
+it and whether or not it resumed (:class:`~ibkit.estimators.SaturationWarning`), and
+the figures draw those points hollow.
+
 Everything is written to the output folder as it is computed (tidy CSVs, figures), and a
 second call with the same folder and configuration continues where the first stopped.
 
@@ -35,6 +43,7 @@ from typing import Any
 from ibkit._tables import FolderLock, Owner, atomic_write, write_csv, writing_for
 from ibkit._validation import (
     InvalidParameterError,
+    Say,
     check_bool,
     check_callback,
     check_int,
@@ -252,7 +261,7 @@ def run_plane_study(
     out_dir: str | Path = "plane-study",
     *,
     n_jobs: int = 1,
-    progress: Callable[[str], None] | None = None,
+    say: Say | None = None,
 ) -> PlaneStudyResult:
     """Run (or resume) an information-plane study and write its tables to ``out_dir``.
 
@@ -270,12 +279,20 @@ def run_plane_study(
         Activations trained in parallel worker processes. Every activation trains and
         estimates with one thread (torch and BLAS), so the tables depend on the seeds
         alone, whatever ``n_jobs``; a worker whose parent is killed stops writing.
-    progress : callable, optional
-        Called with a one-line message as each activation starts and ends.
+    say : callable(str), optional
+        Called with a one-line message as each activation starts and ends (a status
+        line, not a ``progress(done, total)`` callback).
 
     Returns
     -------
     PlaneStudyResult
+
+    Warns
+    -----
+    SaturationWarning
+        Once per activation, layer and estimator of the final table with a point at the
+        estimator's ceiling (e.g. ``bin30[-1:1]`` on the first tanh layers, whose 4096
+        inputs all fall in cells of their own).
 
     Notes
     -----
@@ -291,6 +308,7 @@ def run_plane_study(
 
     from ibkit.datasets import tishby_12bit
     from ibkit.ib import ib_curve
+    from ibkit.nn.plane import _warn_saturated
     from ibkit.study.metrics import compression_metrics, summarize_compression
 
     pd = optional_module("pandas", "run_plane_study", "torch")
@@ -298,7 +316,7 @@ def run_plane_study(
     if not isinstance(study, PlaneStudy):
         raise InvalidParameterError(f"study must be a PlaneStudy; got {type(study).__name__}")
     n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
-    say = check_callback(progress, "progress") or (lambda message: None)
+    say = check_callback(say, "say") or (lambda message: None)
     out = Path(out_dir)
 
     with FolderLock(out) as owner:
@@ -327,6 +345,7 @@ def run_plane_study(
             history, on=["activation", "seed", "epoch"], how="left", validate="many_to_one"
         )
         gradients = gather(lambda act: f"plane_{act}_gradients.csv")
+        _warn_saturated(results, set(), ("activation", "layer", "estimator"))
         compression = compression_metrics(results)
         summary = summarize_compression(compression)
         bound = ib_curve(tishby_12bit(study.label_noise).p_xy)
@@ -372,20 +391,25 @@ def _run_activation(study: PlaneStudy, activation: str, out_dir: str, owner: Own
 
     One torch thread and one BLAS thread: the small nets train fastest so (README,
     *Speed*), and the float32 sums of the estimators then do not depend on the number of
-    threads a process happens to have. Every write checks that ``owner`` is alive.
+    threads a process happens to have. Every write checks that ``owner`` is alive. The
+    recorder's saturation warnings are left to :func:`run_plane_study`, which gives them
+    from the final table (a worker process's warnings would be lost).
     """
     import time
+    import warnings
 
     from threadpoolctl import threadpool_limits
 
     from ibkit.datasets import tishby_12bit, train_test_split
+    from ibkit.estimators import SaturationWarning
     from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
     from ibkit.nn.training import checkpoint_epoch
 
     started = time.perf_counter()
     out = Path(out_dir)
     checkpoint = out / f"checkpoint_{activation}.pt"
-    with writing_for(owner), threadpool_limits(1), torch_threads(1):
+    with writing_for(owner), threadpool_limits(1), torch_threads(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", SaturationWarning)
         task = tishby_12bit(study.label_noise)
         split = train_test_split(task.x, task.y, study.train_size, random_state=study.split_seed)
         model = EnsembleMLP(
