@@ -38,7 +38,9 @@ bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_plane.py
 	$(PY) benchmarks/bench_vib.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_renyi.py
+	$(PY) benchmarks/bench_rd.py
 	$(PY) benchmarks/bench_plane_accuracy.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_cluster.py
 
 # benchmark-mi 0.1.3 imports only with older jax/scipy pins, so it gets its own venv;
 # ibkit goes in without its dependencies (numpy and scipy come with the pins).

@@ -11,7 +11,13 @@ softmax output). Reported, with ``torch.set_num_threads(1)``:
   (``plane_point`` of every layer), for one MLP, and with binning for an
   ``EnsembleMLP`` of 10 seeds (60 rows per record);
 - one training step (forward + backward, batch 256) without the recorder, with its
-  idle forward hooks attached, and with gradient SNR tracking.
+  idle forward hooks attached, and with gradient SNR tracking;
+- at image scale, one record of a two-block convolutional net (32 and 64 channels of
+  3x3 convolutions, each with ReLU and 2x2 max pooling, a 256-unit dense layer, 10
+  outputs; recorded layers of 25,088, 12,544, 256 and 10 units) on n = 10,000 synthetic
+  28x28 inputs (1,000 with ``--quick``), probe batches of 500 rows, per estimator
+  (binning, kde, renyi): seconds, the recorder's largest buffer, and the peak resident
+  memory of a fresh process that does just that record (``ru_maxrss``).
 
 Results go to ``benchmarks/results/plane.json``.
 """
@@ -19,10 +25,15 @@ Results go to ``benchmarks/results/plane.json``.
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from report import print_table, versions, write_json
 from torch import nn
@@ -79,10 +90,64 @@ def step_time(model: nn.Module, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
+def conv_net() -> nn.Module:
+    """The image-scale network: two conv blocks (32, 64 channels), 256 dense units, 10 outputs."""
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 256),
+        nn.ReLU(),
+        nn.Linear(256, 10),
+    )
+
+
+def image_record(estimator: str, n: int) -> dict[str, float]:
+    """One record of :func:`conv_net` on ``n`` synthetic 28x28 inputs, in this process."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    with InformationPlane(conv_net(), x, y, estimator, batch_size=500) as plane:
+        start = time.perf_counter()
+        plane.record(0)
+        seconds = time.perf_counter() - start
+    return {
+        "record_s": seconds,
+        "forward_s": plane.last_timing["forward"],
+        "peak_buffer_mb": plane.peak_buffer_bytes / 2**20,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10,  # KiB on Linux
+    }
+
+
+def image_records(estimators: list[str], n: int) -> list[dict[str, object]]:
+    """:func:`image_record` of each estimator in a fresh process, so maxrss is its own."""
+    records = []
+    for estimator in estimators:
+        out = subprocess.run(
+            [sys.executable, __file__, "--image-case", estimator, "--n", str(n)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        records.append({"estimator": estimator, "n": n, **json.loads(out.splitlines()[-1])})
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="binning only, fewer repeats")
+    parser.add_argument("--image-case", help=argparse.SUPPRESS)  # one image record, as JSON
+    parser.add_argument("--n", type=int, default=10_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.image_case:
+        print(json.dumps(image_record(args.image_case, args.n)))
+        return
     torch.set_num_threads(1)
     repeats = 3
     labels = ["binning"] if args.quick else ["binning", "binning [-1, 1]", "kde"]
@@ -123,10 +188,27 @@ def main() -> None:
             ("+ gradient SNR", f"{tracked * 1e6:.0f} us", f"{tracked / plain - 1:+.0%}"),
         ],
     )
+    n_image = 1_000 if args.quick else 10_000
+    image = image_records(["binning"] if args.quick else ["binning", "kde", "renyi"], n_image)
+    print(f"\nImage scale: one record of the conv net on n = {n_image} 28x28 inputs, 1 thread")
+    print_table(
+        ("estimator", "record", "forward", "largest buffer", "peak RSS"),
+        [
+            (
+                r["estimator"],
+                f"{r['record_s']:.1f} s",
+                f"{r['forward_s']:.1f} s",
+                f"{r['peak_buffer_mb']:.0f} MiB",
+                f"{r['maxrss_mb']:.0f} MiB",
+            )
+            for r in image
+        ],
+    )
     write_json(
         RESULTS,
         {
             "record": records,
+            "image_record": image,
             "train_step_s": {"plain": plain, "hooks": hooked, "gradient_snr": tracked},
             "versions": versions(["ibkit", "torch", "numpy", "pandas"]),
         },

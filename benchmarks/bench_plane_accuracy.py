@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from report import markdown_table, versions, write_json
 from threadpoolctl import threadpool_limits
 
 from ibkit.datasets import tishby_12bit, train_test_split
+from ibkit.estimators import SaturationWarning
 from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
 from ibkit.study import PLANE_ESTIMATORS, dpi_violations, ground_truth_plane, plane_accuracy
 
@@ -171,6 +173,8 @@ def main() -> None:
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     config = CONFIG[mode]
+    # saturated layers are part of what is measured here, not news
+    warnings.simplefilter("ignore", SaturationWarning)
     started = time.perf_counter()
     with threadpool_limits(1), torch_threads(1):
         accuracy, seconds = ground_truth_rows(config, config["seeds"])

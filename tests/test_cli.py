@@ -303,6 +303,18 @@ def test_plane_prints_the_compression_table(tmp_path):
     assert "relu" in result.stdout and "tanh" not in result.stdout
 
 
+def test_plane_on_digits_with_the_cnn_and_with_a_factory(tmp_path):
+    pytest.importorskip("sklearn")
+    common = ["--activations", "relu", "--seeds", "1", "--epochs", "2", "--points", "2",
+              "--estimators", "bin30"]  # fmt: skip
+    cnn = run_json("plane", *common, "--data", "digits", "--model", "cnn", "--out", tmp_path / "c")
+    assert cnn["config"]["data"] == "digits" and cnn["config"]["model"] == "cnn"
+    layers = {row["layer"] for row in cnn["summary"]}
+    assert layers == {"act1", "act2", "act3", "output"}
+    own = run_json("plane", *common, "--model", "plane_models:small_net", "--out", tmp_path / "f")
+    assert {row["layer"] for row in own["summary"]} == {"2", "output"}  # 12-bit task, its Tanh
+
+
 # --------------------------------------------------------------------------- vib-sweep
 
 
@@ -473,6 +485,11 @@ def bad_inputs(tmp_path):
         (["plane", "--hidden", "10,x"], "--hidden expects comma-separated ints; 'x' is not one"),
         (["plane", "--activations", "tanh,"], "--activations expects a comma-separated list"),
         (["plane", "--seeds", "0"], "Invalid value for '--seeds'"),
+        (["plane", "--data", "cifar"], "data must be '12bit', 'digits', 'mnist:DIR' or a"),
+        (["plane", "--data", "mnist:{d}"], "needs train-images-idx3-ubyte (or "),
+        (["plane", "--model", "resnet"], "model must be 'mlp', 'cnn' or 'module:factory'"),
+        (["plane", "--model", "cnn"], "model='cnn' needs images: data='digits' or 'mnist:DIR'"),
+        (["plane", "--model", "no_such_module:f"], "cannot import 'no_such_module'"),
         (["vib-sweep", "--data", "mnist"], "--data knows only 'digits'; got 'mnist'"),
         (["vib-sweep", "--data", "digits", "--table", "{d}/ok.csv"],
          "give one of --data, --mnist and --table; got --data and --table"),

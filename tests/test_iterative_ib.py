@@ -591,3 +591,64 @@ _BAD_SEED = r"random_state must be None, a non-negative int, a numpy SeedSequenc
 def test_bad_keyword_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         iterative_ib(GROUPED, 5.0, **kwargs)
+
+
+# --------------------------------------------------------------------------- restarts
+
+
+def test_restarts_keep_the_best_of_the_same_starts():
+    # at β = 1e6 clusters merged in the first steps never split again, so single random
+    # starts end in different hard clusterings; n_init draws its starts one after
+    # another from random_state, as successive calls sharing one Generator do
+    p_xy, beta, n = random_joint(0), 1e6, 8
+    rng = np.random.default_rng(0)
+    singles = [iterative_ib(p_xy, beta, random_state=rng, units="nats") for _ in range(n)]
+    best = iterative_ib(p_xy, beta, n_init=n, random_state=0, units="nats")
+    objectives = np.array([s.objective for s in singles])
+    assert all(best.objective <= s.objective for s in singles)
+    assert_allclose(best.objective, objectives.min(), rtol=1e-12)
+    tie = 1e-6 * abs(objectives.min())
+    assert best.n_init_best == np.sum(objectives <= objectives.min() + tie) == 4
+    # the restarts help: the first start alone ends in a worse clustering
+    assert singles[0].objective > best.objective + 1e4
+    assert best.i_ty > singles[0].i_ty and best.n_clusters > singles[0].n_clusters
+    assert best.converged and best.n_iter == singles[int(np.argmin(objectives))].n_iter
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.0])
+def test_one_start_is_the_plain_solver(alpha):
+    a = iterative_ib(random_joint(2), 20.0, alpha=alpha, random_state=3)
+    b = iterative_ib(random_joint(2), 20.0, alpha=alpha, n_init=1, random_state=3)
+    _same(a, b)
+    assert a.n_init_best == b.n_init_best == 1
+
+
+def test_more_restarts_never_do_worse():
+    p_xy = random_joint(2)
+    objectives = [
+        iterative_ib(p_xy, 20.0, n_init=k, random_state=7).objective for k in (1, 2, 4, 8)
+    ]
+    assert np.all(np.diff(objectives) <= 1e-12)
+
+
+def test_restarts_agreeing_are_all_counted():
+    res = iterative_ib(random_joint(0), 5.0, n_init=6, random_state=0)
+    assert res.n_init_best == 6  # a problem whose every start reaches one optimum
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_init": 0}, r"n_init must be an integer >= 1; got 0"),
+        ({"n_init": 2.0}, r"n_init must be an integer >= 1; got 2\.0"),
+        ({"n_init": True}, r"n_init must be an integer >= 1; got True"),
+        ({"n_init": "3"}, r"n_init must be an integer >= 1; got '3'"),
+        (
+            {"n_init": 2, "init": one_hot(GROUPS)},
+            r"n_init must be 1 when init is given \(init is the one start\); got 2",
+        ),
+    ],
+)
+def test_bad_n_init(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        iterative_ib(GROUPED, 5.0, **kwargs)

@@ -254,7 +254,7 @@ def test_record_keeps_no_autograd_graph_and_restores_the_mode(training):
     with InformationPlane(model, TASK.x[:32], TASK.y[:32], "binning") as plane:
         seen.clear()
         plane.record(0)
-    assert seen == [(False, None, False)]
+    assert seen and set(seen) == {(False, None, False)}  # one pass per later layer
     assert model.training is training
     assert all(p.grad is None for p in model.parameters())
 

@@ -252,8 +252,12 @@ def test_fit_bad_data(x, y, match):
 
 def test_bad_model_and_evaluate_input():
     x, y = task(n=10)
-    with pytest.raises(TypeError, match="model must be an MLP or an EnsembleMLP; got Linear"):
-        fit(torch.nn.Linear(12, 2), x, y, epochs=1)
+    with pytest.raises(TypeError, match="model must be an MLP, an EnsembleMLP or a torch"):
+        fit("mlp", x, y, epochs=1)
+    with pytest.raises(ValueError, match="has no parameters to train"):
+        fit(torch.nn.Tanh(), x, y, epochs=1)
+    with pytest.raises(ValueError, match=r"must return logits of shape \(n, classes\)"):
+        fit(torch.nn.Sequential(torch.nn.Linear(12, 2), torch.nn.Flatten(0)), x, y, epochs=1)
     with pytest.raises(ValueError, match=r"integer class labels in \[0, 3\)"):
         evaluate(MLP(12, out_features=3, seed=0), x, np.full(10, 3))
 
@@ -450,3 +454,16 @@ def test_history_to_dict_is_plain_json_that_round_trips(train):
         else:
             np.testing.assert_array_equal(np.asarray(value, dtype=float), want)
             assert not isinstance(fields[name], np.ndarray | np.generic)
+
+
+def test_any_classifier_module_trains_like_an_mlp():
+    # a plain torch module trains in the same loop, with an MLP's batches and numbers
+    x, y = task(n=64)
+    mlp = MLP(12, hidden=())  # no seed: both shuffle with random_state alone
+    plain = torch.nn.Sequential(torch.nn.Linear(12, 2))
+    plain.load_state_dict({"0.weight": mlp.out.weight, "0.bias": mlp.out.bias})
+    kwargs = {"epochs": 3, "batch_size": 16, "random_state": 5, "x_test": x, "y_test": y}
+    want, got = fit(mlp, x, y, **kwargs), fit(plain, x, y, **kwargs)
+    assert got.seeds == (None,)
+    np.testing.assert_allclose(got.train_loss, want.train_loss, rtol=1e-5)
+    assert evaluate(plain, x, y)["loss"] == pytest.approx(got.train_loss[-1], rel=1e-6)

@@ -216,10 +216,10 @@ def test_a_single_solution_to_dict_is_plain_python():
 
     result = iterative_ib(P_XY, 5.0, random_state=0)
     d = result.to_dict()
-    # the fields DESIGN.md lists for every solver's result
+    # the fields DESIGN.md lists for every solver's result, and the restarts' count
     assert set(d) == {
         "p_t_given_x", "p_t", "p_y_given_t", "beta", "alpha", "i_xt", "i_ty", "h_t",
-        "objective", "units", "n_iter", "converged",
+        "objective", "units", "n_iter", "converged", "n_init_best",
     }  # fmt: skip
     bad = {name: type(v).__name__ for name, v in d.items() if not is_plain(v)}
     assert not bad, f"to_dict() holds values that are not plain Python: {bad}"

@@ -4,6 +4,7 @@ import json
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -200,3 +201,94 @@ def test_the_tables_depend_on_the_seeds_alone_not_on_the_processes(tmp_path):
     assert _saturated(records["serial"]) and (
         _saturated(records["parallel"]) == _saturated(records["serial"])
     )
+
+
+# --------------------------------------------------------------------------- data and models
+
+TINY_ONE = PlaneStudy(
+    activations=("relu",), seeds=(0,), epochs=2, n_points=2, hidden=(3,), estimators=("bin30",)
+)
+
+DIGITS_CNN = PlaneStudy(
+    activations=("relu",),
+    seeds=(0, 1),
+    epochs=2,
+    n_points=2,
+    estimators=("bin30",),
+    track_gradients=False,
+    data="digits",
+    model="cnn",
+)
+
+
+def test_a_cnn_on_digits_records_its_conv_layers_seed_after_seed(tmp_path):
+    pytest.importorskip("sklearn")
+    res = run_plane_study(DIGITS_CNN, tmp_path)
+    assert res.bound is None  # the exact IB curve is the 12-bit task's only
+    r = res.results
+    assert sorted(r["layer"].unique()) == ["act1", "act2", "act3", "output"]
+    assert r.groupby("layer")["width"].first()["act1"] == 16 * 8 * 8
+    assert set(r["seed"]) == {0, 1} and sorted(r["epoch"].unique()) == [0, 2]
+    assert (r["i_xt"] <= np.log2(1797) + 1e-6).all() and (r["i_ty"] <= np.log2(10) + 1e-6).all()
+    assert r["train_acc"].notna().all()  # the history of every seed is joined
+    assert {p.name for p in tmp_path.glob("checkpoint_*")} == {
+        "checkpoint_relu_seed0.pt",
+        "checkpoint_relu_seed1.pt",
+    }
+    again = run_plane_study(DIGITS_CNN, tmp_path)  # resumed: the same tables
+    pd.testing.assert_frame_equal(again.results, r)
+
+
+def test_a_user_factory_and_a_table_file(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 3))
+    np.savez(tmp_path / "t.npz", x=x, y=(x[:, 0] > 0).astype(int) + (x[:, 1] > 0))
+    study = PlaneStudy(
+        activations=("tanh",),
+        seeds=(4,),
+        epochs=3,
+        n_points=2,
+        estimators=("bin30",),
+        data=str(tmp_path / "t.npz"),
+        model="plane_models:small_net",
+    )
+    res = run_plane_study(study, tmp_path / "out")
+    assert sorted(res.results["layer"].unique()) == ["2", "output"]  # the factory's Tanh
+    assert set(res.results["seed"]) == {4} and set(res.history["seed"]) == {4}
+    assert res.results.groupby("layer")["width"].first().to_dict() == {"2": 5, "output": 3}
+    again = run_plane_study(study, tmp_path / "again")  # the seed fixes the run
+    pd.testing.assert_frame_equal(again.history, res.history)
+
+
+def test_a_folder_of_a_study_made_before_data_and_model_resumes(tmp_path):
+    out = tmp_path / "old"
+    run_plane_study(TINY_ONE, out)
+    config = json.loads((out / "config.json").read_text())
+    del config["data"], config["model"]
+    (out / "config.json").write_text(json.dumps(config))
+    assert PlaneStudy.from_dict(config) == TINY_ONE
+    assert len(run_plane_study(TINY_ONE, out).results) > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"data": "cifar"}, "data must be '12bit', 'digits', 'mnist:DIR' or a .npz/.csv file"),
+        ({"data": "nofile.npz"}, "data='nofile.npz' is not an existing file"),
+        ({"data": "mnist:/no/such"}, "needs train-images-idx3-ubyte"),
+        ({"data": "digits", "label_noise": 0.1}, "label_noise applies to data='12bit' only"),
+        ({"model": "vgg"}, "model must be 'mlp', 'cnn' or 'module:factory'"),
+        ({"model": "cnn"}, "model='cnn' needs images: data='digits' or 'mnist:DIR'"),
+        ({"model": "no_such_module:f"}, "cannot import 'no_such_module'"),
+        ({"model": "plane_models:nope"}, "has no function 'nope'"),
+    ],
+)
+def test_bad_data_and_models_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PlaneStudy(**kwargs)
+
+
+def test_a_factory_that_returns_no_module_is_named(tmp_path):
+    study = PlaneStudy(**{**TINY_ONE.to_dict(), "model": "plane_models:not_a_module"})
+    with pytest.raises(ValueError, match="returned NoneType, not a torch.nn.Module"):
+        run_plane_study(study, tmp_path)

@@ -391,10 +391,25 @@ def plane(
         str | None,
         typer.Option(help="Estimator labels, comma-separated (default: all of the study)."),
     ] = None,
-    hidden: Annotated[str, typer.Option(help="Hidden widths, comma-separated.")] = "10,7,5,4,3",
+    hidden: Annotated[
+        str, typer.Option(help="Hidden widths of --model mlp, comma-separated.")
+    ] = "10,7,5,4,3",
     train_size: Annotated[
-        float, typer.Option("--train-size", help="Fraction of the 4096 patterns trained on.")
+        float, typer.Option("--train-size", help="Fraction of the rows trained on (stratified).")
     ] = 0.85,
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", help="12bit, digits, mnist:DIR (MNIST training files) or a .npz/.csv file."
+        ),
+    ] = "12bit",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="mlp, cnn (image data) or module:factory (imports your code: trusted only).",
+        ),
+    ] = "mlp",
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Activations in parallel.")] = 1,
     out: OutDir = Path("ibkit-plane"),
     seed: Annotated[
@@ -403,10 +418,12 @@ def plane(
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
-    """Train networks on the 12-bit task and record their information planes (resumable).
+    """Train networks and record their information planes (resumable; 12-bit task, MLP).
 
     Writes the tables, the figures (PNG and PDF) and the compression summary to --out;
     run it again with the same --out and options to continue an interrupted study.
+    --model module:factory calls factory(seed, in_shape, n_classes, activation) of an
+    importable module, one network per seed.
     """
     from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, run_plane_study
 
@@ -418,6 +435,8 @@ def plane(
         hidden=tuple(_numbers(hidden, "--hidden", int)),
         train_size=train_size,
         estimators=tuple(_split(estimators, "--estimators") if estimators else PLANE_ESTIMATORS),
+        data=data,
+        model=model,
     )
     output = _Output(quiet, as_json)
     result = run_plane_study(study, out, n_jobs=jobs, say=output.say)

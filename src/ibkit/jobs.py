@@ -286,7 +286,9 @@ def plane_job(
 
     ``seeds`` is a number of networks (seeds 0, 1, ...) or a list of seeds; the other
     parameters are settings of :class:`ibkit.study.plane_study.PlaneStudy` (``epochs``,
-    ``n_points``, ``hidden``, ``estimators``, ...). Returns the rows of
+    ``n_points``, ``hidden``, ``estimators``, ``data``, ``model``, ...; a relative
+    ``data`` path is read from the folder the sweep runs in, and a ``module:factory``
+    model imports that module). Returns the rows of
     :func:`~ibkit.study.metrics.summarize_compression` (``table="summary"``: one per
     estimator and layer, with intervals across seeds) or of
     :func:`~ibkit.study.metrics.compression_metrics` (``table="compression"``: one per

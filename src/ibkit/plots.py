@@ -7,9 +7,10 @@ Every function draws on an existing :class:`matplotlib.axes.Axes` (or a new one 
 >>> plot_agglomerative(agglomerative_ib(p_xy), ax=ax)   # doctest: +SKIP
 
 The axes are I(X;T) (compression, horizontal) and I(T;Y) (relevant information,
-vertical), in the units of the result. Overlaying results in different units raises
-:class:`ValueError`. matplotlib is imported only when a function is called, so
-``import ibkit`` never imports it.
+vertical), in the units of the result; a rate–distortion curve
+(:func:`plot_rd_curve`) has the distortion and the rate I(X;X̂) instead. Overlaying
+results in different units raises :class:`ValueError`. matplotlib is imported only
+when a function is called, so ``import ibkit`` never imports it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from ibkit._validation import InvalidParameterError, check_bool
 
 if TYPE_CHECKING:  # the results import this module lazily, from their plot()
     from ibkit.ib import AgglomerativeIBResult, GaussianIBResult, IBCurve
+    from ibkit.rd import RDCurve
 
-__all__ = ["plot_agglomerative", "plot_gaussian_ib", "plot_ib_curve", "save_figure"]
+__all__ = [
+    "plot_agglomerative",
+    "plot_gaussian_ib",
+    "plot_ib_curve",
+    "plot_rd_curve",
+    "save_figure",
+]
 
 _INSTALL_HINT = "ibkit.plots needs matplotlib; install it with: pip install 'ibkit[plot]'"
 
@@ -337,6 +345,73 @@ def plot_gaussian_ib(
     return ax
 
 
+def plot_rd_curve(
+    curve: RDCurve,
+    ax: Any = None,
+    *,
+    show_points: bool = True,
+    label: str | None = None,
+    color: Any = None,
+    legend: bool | str = "best",
+) -> Any:
+    """Draw a rate–distortion curve: distortion (horizontal) against rate (vertical).
+
+    The frontier joins the envelope vertices from (D_min, R(D_min)) to (D_max, 0); a
+    dotted vertical line marks D_min, below which no encoder reaches.
+
+    Parameters
+    ----------
+    curve : RDCurve
+        The result of :func:`ibkit.rd.rd_curve`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure). Curves in the same units overlay.
+    show_points : bool
+        Mark the solution at each β (open circles).
+    label : str, optional
+        Legend label of the frontier (default ``"R(D)"``).
+    color : matplotlib colour, optional
+    legend : bool or str
+        Location of the legend (a matplotlib ``loc``; ``True`` means ``"best"``), or
+        ``False`` for none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _require(curve, "curve", "RDCurve", "ibkit.rd.rd_curve", module="ibkit.rd")
+    (show_points,) = _check_flags(show_points=show_points)
+    legend = _check_legend(legend)
+    ax = _prepare_axes(ax, curve.units)
+    ax.set_xlabel(r"distortion $E\,d(X,\hat X)$")
+    ax.set_ylabel(rf"rate $I(X;\hat X)$ [{curve.units}]")
+    (frontier,) = ax.plot(
+        curve.envelope_distortion,
+        curve.envelope_rate,
+        "-",
+        color=color,
+        lw=1.8,
+        label="R(D)" if label is None else label,
+        zorder=3,
+    )
+    frontier.set_gid("ibkit-rd-frontier")
+    color = frontier.get_color()
+    if show_points:
+        ax.plot(
+            curve.distortion,
+            curve.rate,
+            "o",
+            ms=4,
+            mfc="white",
+            mec=color,
+            mew=1.0,
+            zorder=4,
+            clip_on=False,
+        )[0].set_gid("ibkit-rd-solutions")
+    ax.axvline(curve.d_min, ls=":", lw=0.9, color=color, alpha=0.7, zorder=1).set_gid("ibkit-d_min")
+    _finish(ax, curve.d_max, curve.rate_at_d_min, legend)
+    return ax
+
+
 def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
     """Save a Figure (or the Figure of an Axes) at ``dpi`` with a tight bounding box.
 
@@ -380,11 +455,11 @@ def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
     return plt.subplots(*args, layout="constrained", **kwargs)
 
 
-def _require(obj: Any, name: str, cls_name: str, source: str) -> None:
-    """Refuse the parameter ``name`` unless it is an ``ibkit.ib.<cls_name>`` (imported now)."""
-    from ibkit import ib
+def _require(obj: Any, name: str, cls_name: str, source: str, module: str = "ibkit.ib") -> None:
+    """Refuse the parameter ``name`` unless it is a ``<module>.<cls_name>`` (imported now)."""
+    import importlib
 
-    if not isinstance(obj, getattr(ib, cls_name)):
+    if not isinstance(obj, getattr(importlib.import_module(module), cls_name)):
         raise InvalidParameterError(
             f"{name} must be the {cls_name} that {source} returns; got {type(obj).__name__}"
         )

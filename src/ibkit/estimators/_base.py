@@ -23,9 +23,11 @@ from ibkit._validation import (
     InvalidParameterError,
     check_array,
     check_random_state,
+    check_real,
     check_units,
     from_nats,
 )
+from ibkit.estimators._xp import is_tensor, namespace, to_numpy
 from ibkit.measures import entropy_nats
 
 __all__ = [
@@ -164,11 +166,15 @@ class MIEstimate:
 
 @dataclass(frozen=True, eq=False)
 class Samples:
-    """Validated samples: ``x`` is (n, d_x) float; ``y`` is (n, d_y) float or, when
-    ``y_discrete``, (n,) integer labels recoded to 0..k−1."""
+    """Validated samples: ``x`` is (n, d_x) float64; ``y`` is (n, d_y) float64 or, when
+    ``y_discrete``, (n,) integer labels recoded to 0..k−1 (a numpy array).
 
-    x: np.ndarray
-    y: np.ndarray
+    ``x`` and a float ``y`` are torch tensors, on their device, where the estimator works
+    on tensors (:attr:`MIEstimator.tensors`) and was given them; numpy arrays otherwise.
+    """
+
+    x: Any
+    y: Any
     y_discrete: bool
 
     @property
@@ -176,31 +182,68 @@ class Samples:
         return self.x.shape[0]
 
 
-def prepare_samples(x: Any, y: Any, *, names: tuple[str, str] = ("x", "y")) -> Samples:
+def prepare_samples(
+    x: Any, y: Any, *, names: tuple[str, str] = ("x", "y"), tensors: bool = False
+) -> Samples:
     """Validate two sample arrays with one row per sample.
 
     1-D arrays are single columns. A 1-D integer (or boolean) ``y`` is a discrete label
-    and is recoded to 0..k−1. ``names`` are the arguments' names in error messages.
+    and is recoded to 0..k−1 (on the host, whatever ``y`` was). ``names`` are the
+    arguments' names in error messages. With ``tensors``, torch tensors stay tensors on
+    their device (float64); without, they are copied to numpy first.
     """
     x_name, y_name = names
-    y_raw = np.asarray(y)
-    y_discrete = y_raw.ndim == 1 and (
-        np.issubdtype(y_raw.dtype, np.integer) or np.issubdtype(y_raw.dtype, np.bool_)
-    )
-    x_arr = check_array(x, x_name, ndim=(1, 2))
-    x_arr = x_arr[:, None] if x_arr.ndim == 1 else x_arr
+    if not tensors:
+        x, y = to_numpy(x), to_numpy(y)
+    y_labels = _labels_dtype(y)
+    y_discrete = y_labels and np.ndim(y) == 1
+    x_arr = _check_samples(x, x_name)
     if y_discrete:
-        _, y_arr = np.unique(y_raw, return_inverse=True)
+        _, y_arr = np.unique(to_numpy(y), return_inverse=True)
         y_arr = y_arr.reshape(-1)
     else:
-        y_arr = check_array(y, y_name, ndim=(1, 2))
-        y_arr = y_arr[:, None] if y_arr.ndim == 1 else y_arr
+        y_arr = _check_samples(y, y_name)
+        if is_tensor(x_arr) and not is_tensor(y_arr):  # both on the tensor's device
+            y_arr = namespace(x_arr).from_host(y_arr)
+        elif is_tensor(y_arr) and not is_tensor(x_arr):
+            x_arr = namespace(y_arr).from_host(x_arr)
     if x_arr.shape[0] != y_arr.shape[0]:
         raise InvalidParameterError(
             f"{x_name} and {y_name} must have one row per sample; got {x_arr.shape[0]} and "
             f"{y_arr.shape[0]} rows"
         )
     return Samples(x=x_arr, y=y_arr, y_discrete=y_discrete)
+
+
+def _labels_dtype(a: Any) -> bool:
+    """Whether ``a`` holds integers or booleans (an array, tensor or anything numpy reads)."""
+    if is_tensor(a):
+        return not (a.dtype.is_floating_point or a.dtype.is_complex)
+    kind = np.asarray(a).dtype
+    return np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.bool_)
+
+
+def _check_samples(a: Any, name: str) -> Any:
+    """``a`` as a finite float64 (n, d) array, or tensor on its device (1-D: one column)."""
+    if not is_tensor(a):
+        arr = check_array(a, name, ndim=(1, 2))
+        return arr[:, None] if arr.ndim == 1 else arr
+    check_real(a, name)
+    if a.ndim not in (1, 2):
+        raise InvalidParameterError(
+            f"{name} must be 1-D or 2-D; got a tensor of shape {tuple(a.shape)}"
+        )
+    if a.numel() == 0:
+        raise InvalidParameterError(
+            f"{name} is empty (shape {tuple(a.shape)}); pass at least one entry"
+        )
+    arr = a.detach().double()
+    n_bad = int((~arr.isfinite()).sum())
+    if n_bad:
+        raise InvalidParameterError(
+            f"{name} has {n_bad} NaN or infinite entries; pass finite numbers"
+        )
+    return arr[:, None] if arr.ndim == 1 else arr
 
 
 class MIEstimator(abc.ABC):
@@ -216,6 +259,9 @@ class MIEstimator(abc.ABC):
     #: Whether :meth:`plane_point` can place a deterministic layer on the information
     #: plane; methods for continuous samples only (k-NN, Gaussian, neural) set False.
     on_plane: ClassVar[bool] = True
+    #: Whether the method works on torch tensors, on their device; the others are given
+    #: tensors copied to numpy.
+    tensors: ClassVar[bool] = False
 
     def __new__(cls, *args: Any, **params: Any) -> MIEstimator:
         """Refuse, for every method alike, a parameter the constructor does not declare."""
@@ -267,7 +313,7 @@ class MIEstimator(abc.ABC):
 
     def _samples(self, x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> Samples:
         """:func:`prepare_samples`, checking there are at least ``min_samples`` rows."""
-        samples = prepare_samples(x, y, names=names)
+        samples = prepare_samples(x, y, names=names, tensors=self.tensors)
         if samples.n < self.min_samples:
             raise InvalidParameterError(
                 f"method {self.name!r} needs at least {self.min_samples} samples; "

@@ -81,6 +81,7 @@ from ibkit._validation import (
     check_random_state,
 )
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
+from ibkit.estimators._xp import namespace, to_numpy
 from ibkit.measures import entropy_nats
 
 __all__ = ["KDEEstimator", "NoisyMCEstimator"]
@@ -119,7 +120,7 @@ def _labels(samples: Samples) -> np.ndarray:
     return samples.y
 
 
-def _half_sq_dist_factors(t: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+def _half_sq_dist_factors(t: Any, dtype: type) -> tuple[Any, Any]:
     r"""Row factors ``(a, b)`` such that one matrix product gives minus half the squared
     distances: ``(a @ b.T)[i, j] = -||t_i - t_j||^2 / 2``.
 
@@ -130,14 +131,15 @@ def _half_sq_dist_factors(t: np.ndarray, dtype: type) -> tuple[np.ndarray, np.nd
     :math:`1/\sigma^2` round apart from their norms, which costs about ten times the
     accuracy on saturated layers (many nearly equal rows).
     """
-    half_sq = -0.5 * np.einsum("ij,ij->i", t, t)[:, None]
-    one = np.ones_like(half_sq)
-    return np.hstack([t, half_sq, one]).astype(dtype), np.hstack([t, one, half_sq]).astype(dtype)
+    xp = namespace(t)
+    half_sq = -0.5 * xp.einsum("ij,ij->i", t, t)[:, None]
+    one = xp.ones_like(half_sq)
+    return xp.astype(xp.hstack([t, half_sq, one]), dtype), xp.astype(
+        xp.hstack([t, one, half_sq]), dtype
+    )
 
 
-def _operands(
-    left: np.ndarray, right: np.ndarray, dtype: type, exact: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def _operands(left: Any, right: Any, dtype: type, exact: bool) -> tuple[Any, Any]:
     """``(a, b_t)`` from which :func:`_half_sq_dist` gives minus half the squared
     distances between the rows of ``left`` and those of ``right``: the factors of
     :func:`_half_sq_dist_factors` in ``dtype`` (``b`` transposed), or, with ``exact``,
@@ -145,12 +147,10 @@ def _operands(
     if exact:
         return left, np.ascontiguousarray(right.T)
     a = _half_sq_dist_factors(left, dtype)[0]
-    return a, np.ascontiguousarray(_half_sq_dist_factors(right, dtype)[1].T)
+    return a, namespace(right).transposed(_half_sq_dist_factors(right, dtype)[1])
 
 
-def _half_sq_dist(
-    a: np.ndarray, b_t: np.ndarray, exact: bool, out: np.ndarray | None = None
-) -> np.ndarray:
+def _half_sq_dist(a: Any, b_t: Any, exact: bool, out: Any = None) -> Any:
     r"""Minus half the squared distances between the rows of ``a`` and the columns of
     ``b_t``, operands of :func:`_operands`.
 
@@ -158,10 +158,10 @@ def _half_sq_dist(
     \|v\|^2 - 2u^\top v` and so loses about :math:`\epsilon r^2` to cancellation (rows
     within :math:`r` of the centre, :math:`\epsilon` the unit round-off); with ``exact``,
     :func:`scipy.spatial.distance.cdist` forms the differences :math:`u - v` first and
-    keeps their relative precision, at a few times the cost.
+    keeps their relative precision, at a few times the cost (numpy arrays only).
     """
     if not exact:
-        return np.matmul(a, b_t, out=out)
+        return namespace(a).matmul(a, b_t, out=out)
     from scipy.spatial.distance import cdist
 
     out = cdist(a, b_t.T, "sqeuclidean", out=out)
@@ -169,8 +169,8 @@ def _half_sq_dist(
 
 
 def _half_sq_dist_blocks(
-    a: np.ndarray, b_t: np.ndarray, chunk_size: int, *, symmetric: bool, exact: bool
-) -> Iterator[tuple[slice, slice, np.ndarray]]:
+    a: Any, b_t: Any, chunk_size: int, *, symmetric: bool, exact: bool
+) -> Iterator[tuple[slice, slice, Any]]:
     """Yield ``(rows, cols, g)`` with ``g = _half_sq_dist(a[rows], b_t[:, cols], exact)``
     (see :func:`_operands`), in one reused buffer.
 
@@ -179,9 +179,10 @@ def _half_sq_dist_blocks(
     a diagonal tile is exactly 0; otherwise each block holds ``chunk_size`` rows of ``a``
     against all columns of ``b_t``.
     """
+    xp = namespace(a)
     n_rows, n_cols = a.shape[0], b_t.shape[1]
     width = chunk_size if symmetric else n_cols
-    buffer = np.empty(chunk_size * width, dtype=a.dtype)
+    buffer = xp.empty(chunk_size * width, a)
     for start in range(0, n_rows, chunk_size):
         rows = slice(start, min(start + chunk_size, n_rows))
         for col_start in range(start, n_cols, chunk_size) if symmetric else (0,):
@@ -190,7 +191,7 @@ def _half_sq_dist_blocks(
             g = g.reshape(rows.stop - start, cols.stop - col_start)
             _half_sq_dist(a[rows], b_t[:, cols], exact, out=g)
             if symmetric and col_start == start:
-                np.fill_diagonal(g, 0.0)
+                xp.fill_diagonal(g, 0.0)
             yield rows, cols, g
 
 
@@ -247,11 +248,12 @@ class _ClassWeights:
         unresolved = log_sums < _EXP_FLOOR + np.log(self.size.sum()) + 28.0
         return top + log_sums - np.log(self.size[z_labels]), unresolved
 
-    def zero_sums(self, n_kernels: int) -> np.ndarray:
-        """Accumulators for :meth:`add_sums`, one row per kernel: per (distinct value,
-        label) when the counts are dense, per nonzero pair ``(u, c)`` otherwise."""
+    def zero_sums(self, n_kernels: int, xp: Any) -> Any:
+        """Accumulators for :meth:`add_sums` in namespace ``xp``, one row per kernel: per
+        (distinct value, label) when the counts are dense, per nonzero pair ``(u, c)``
+        otherwise."""
         size = self.counts.shape if self.dense else (self.u.size,)
-        return np.zeros((n_kernels, *size))
+        return xp.zeros((n_kernels, *size))
 
     def add_sums(self, kernel: np.ndarray, rows: slice, cols: slice, out: np.ndarray) -> None:
         """``out[u, c] += sum_{v in cols} kernel[u, v] counts[v, c]`` for ``u`` in ``rows``
@@ -269,7 +271,7 @@ class _ClassWeights:
         return np.log(pairs) @ self.count
 
 
-def _noise_units(values: np.ndarray, sigma: float) -> tuple[np.ndarray, float]:
+def _noise_units(values: Any, sigma: float) -> tuple[Any, float]:
     """``(u, σ_u)``: the rows centred on their mean, and ``σ``, divided by one power of two.
 
     The power of two is the smallest above both the rows' largest deviation from their
@@ -278,19 +280,20 @@ def _noise_units(values: np.ndarray, sigma: float) -> tuple[np.ndarray, float]:
     whatever the scale of the input. Division by a power of two is exact, so ``u / σ_u``,
     all that the estimators use, is the same as for the raw rows.
     """
-    first = math.frexp(float(np.abs(values).max()))[1]
-    u = np.ldexp(values, -first)
+    xp = namespace(values)
+    first = math.frexp(float(abs(values).max()))[1]
+    u = xp.ldexp(values, -first)
     u -= u.mean(axis=0)
-    spread = float(np.abs(u).max())
+    spread = float(abs(u).max())
     shift = math.frexp(sigma)[1] - first
     if spread > 0:
         shift = max(shift, math.frexp(spread)[1])
-    return np.ldexp(u, -shift), math.ldexp(sigma, -first - shift)
+    return xp.ldexp(u, -shift), math.ldexp(sigma, -first - shift)
 
 
-def _sq_radius(rows: np.ndarray) -> float:
+def _sq_radius(rows: Any) -> float:
     """Largest squared norm of the rows."""
-    return float(np.einsum("ij,ij->i", rows, rows).max())
+    return float(namespace(rows).einsum("ij,ij->i", rows, rows).max())
 
 
 def _distance_work(
@@ -336,7 +339,7 @@ def _class_weights(
 
 
 def _kde_mi_nats(
-    t: np.ndarray,
+    t: Any,
     label_sets: list[np.ndarray],
     sigma: float,
     noise_variance: float,
@@ -356,19 +359,31 @@ def _kde_mi_nats(
     adds to the sums of its rows and of its columns: :math:`S_i = \sum_j w_j K_{ij}`
     (mixture, ``w`` the row counts) and :math:`S_{ic} = \sum_j \mathrm{counts}_{jc}
     K_{ij}` (class ``c``). The logs are taken once all tiles are summed.
+
+    A torch tensor ``t`` is worked on its device, in the same steps, except where the
+    rows spread so far that the distances are formed from differences, or a label set
+    has more than ``_DENSE_LABELS`` labels, not all distinct (sparse class counts): those
+    run on the host.
     """
     n = t.shape[0]
-    values, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
+    values, inverse, weight = namespace(t).unique_rows(t)
     values, sigma = _noise_units(values, sigma)
     dtype, exact = _distance_work(_sq_radius(values), sigma, noise_variance, dtype)
     # All labels distinct (cls None): each class sum is the self term alone, its log 0.
-    classes = _class_weights(inverse.reshape(-1), label_sets, values.shape[0], dtype)
-    weight_k = weight.astype(dtype)
+    inverse, weight = to_numpy(inverse), to_numpy(weight)
+    classes = _class_weights(inverse, label_sets, values.shape[0], dtype)
+    if exact or any(cls is not None and not cls.dense for cls in classes):
+        values = to_numpy(values)
+    xp = namespace(values)
+    for cls in classes:
+        if cls is not None and cls.dense:
+            cls.counts = xp.from_host(cls.counts)
+    weight_k = xp.from_host(weight.astype(dtype))
     a, b_t = _operands(values, values, dtype, exact)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
     # class sums, accumulated in float64.
-    mixture = np.zeros((2, values.shape[0]))
-    class_sums = [None if cls is None else cls.zero_sums(2) for cls in classes]
+    mixture = xp.zeros((2, values.shape[0]))
+    class_sums = [None if cls is None else cls.zero_sums(2, xp) for cls in classes]
 
     def accumulate(s: int, k: np.ndarray, rows: slice, cols: slice) -> None:
         mixture[s, rows] += k @ weight_k[cols]
@@ -383,18 +398,18 @@ def _kde_mi_nats(
     for rows, cols, g in _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=True, exact=exact):
         # Bhattacharyya exponent, clamped to [floor, 0] (round-off can leave tiny positive
         # values; the diagonal is exactly 0), then the kernels, all in place.
-        np.multiply(g, dtype(0.25 / sigma**2), out=g)
-        np.clip(g, dtype(_EXP_FLOOR), dtype(0.0), out=g)
-        bd = np.exp(g, out=g)
+        g *= 0.25 / sigma**2
+        xp.clip(g, _EXP_FLOOR, 0.0, out=g)
+        bd = xp.exp(g, out=g)
         accumulate(1, bd, rows, cols)
-        np.maximum(bd, dtype(np.exp(_EXP_FLOOR / 4)), out=bd)
-        np.square(bd, out=bd)
-        accumulate(0, np.square(bd, out=bd), rows, cols)
-    log_mixture = np.log(mixture) @ weight
+        xp.clip(bd, math.exp(_EXP_FLOOR / 4), None, out=bd)
+        xp.square(bd, out=bd)
+        accumulate(0, xp.square(bd, out=bd), rows, cols)
+    log_mixture = np.log(to_numpy(mixture)) @ weight
     out = []
     for cls, sums in zip(classes, class_sums, strict=True):
         h_labels = np.log(n) if cls is None else cls.entropy
-        log_class = 0.0 if cls is None else cls.weighted_log(sums)
+        log_class = 0.0 if cls is None else cls.weighted_log(to_numpy(sums))
         mi = h_labels + (log_class - log_mixture) / n
         out.append((float(mi[0]), float(mi[1])))
     return out
@@ -479,13 +494,14 @@ def _noisy_mc_nats(
     return [(float(v), float(e)) for v, e in zip(terms.mean(axis=1), std_error, strict=True)]
 
 
-def _layer_sd(t: np.ndarray) -> float:
+def _layer_sd(t: Any) -> float:
     r"""The layer's root-mean-square unit standard deviation,
     :math:`\sqrt{\tfrac1d \sum_j \operatorname{Var} t_j}` over the rows of ``t``, worked
     out on ``t`` divided by a power of two (exact), so that no scale overflows."""
-    exponent = math.frexp(float(np.abs(t).max()))[1]
-    unit = np.ldexp(t, -exponent)
-    return math.ldexp(math.sqrt(float(unit.var(axis=0).mean())), exponent)
+    xp = namespace(t)
+    exponent = math.frexp(float(abs(t).max()))[1]
+    unit = xp.ldexp(t, -exponent)
+    return math.ldexp(math.sqrt(float(xp.var0(unit).mean())), exponent)
 
 
 class _NoisyLayerEstimator(MIEstimator):
@@ -510,7 +526,7 @@ class _NoisyLayerEstimator(MIEstimator):
             dtype=dtype,
         )
 
-    def _noise_sd(self, t: np.ndarray) -> float:
+    def _noise_sd(self, t: Any) -> float:
         """σ: the square root of ``noise_variance``, times the layer's RMS unit standard
         deviation (:func:`_layer_sd`) with ``noise_relative``, unless the layer is
         constant (one row repeated: no information at any σ)."""
@@ -618,6 +634,7 @@ class KDEEstimator(_NoisyLayerEstimator):
     """
 
     name = "kde"
+    tensors = True
 
     def __init__(
         self,

@@ -62,12 +62,11 @@ import numbers
 from typing import Any
 
 import numpy as np
-from scipy.linalg import eigvalsh
-from scipy.spatial.distance import pdist, squareform
 from scipy.special import entr, logsumexp
 
 from ibkit._validation import InvalidParameterError, check_int, check_positive, check_random_state
 from ibkit.estimators._base import MIEstimator, Nats, Samples, register
+from ibkit.estimators._xp import namespace
 
 __all__ = ["RenyiEstimator"]
 
@@ -103,20 +102,20 @@ def _label_eigenvalues(labels: np.ndarray) -> np.ndarray:
     return np.bincount(labels).astype(float)
 
 
-def _joint_label_eigenvalues(gram: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _joint_label_eigenvalues(gram: Any, labels: np.ndarray) -> np.ndarray:
     """Eigenvalues of ``gram ∘ [labels_i = labels_j]``: block diagonal once the rows are
-    grouped by label, its spectrum is that of the blocks (a row alone is ``gram_ii = 1``)."""
+    grouped by label, its spectrum is that of the blocks (a row alone is ``gram_ii = 1``).
+    ``gram`` is an array or a tensor, the labels and the eigenvalues on the host."""
+    xp = namespace(gram)
     counts = np.bincount(labels)
     shared = np.flatnonzero(counts[labels] > 1)
     grouped = shared[np.argsort(labels[shared], kind="stable")]
     blocks = np.split(grouped, np.cumsum(counts[counts > 1])[:-1])
     alone = np.ones(labels.size - shared.size)
-    return np.concatenate(
-        [alone, *(eigvalsh(gram[np.ix_(b, b)], check_finite=False) for b in blocks)]
-    )
+    return np.concatenate([alone, *(xp.eigvalsh(gram[b[:, None], b]) for b in blocks)])
 
 
-def _gaussian_gram(rows: np.ndarray, kernel_width: str | float) -> np.ndarray:
+def _gaussian_gram(rows: Any, kernel_width: str | float) -> Any:
     r"""The Gaussian Gram matrix :math:`e^{-\|r_i - r_j\|^2 / 2\sigma^2}` of ``rows``, with
     ``σ`` given or set by the named rule (see :class:`RenyiEstimator`).
 
@@ -124,28 +123,27 @@ def _gaussian_gram(rows: np.ndarray, kernel_width: str | float) -> np.ndarray:
     (exact), so that no scale of the data overflows or underflows the distances; a
     given width is divided alike. ``σ = 0`` (all rows equal or, under the
     nearest-neighbour rule, every row repeated more than ``k`` times) is the kernel's
-    limit, the delta kernel on the rows' values.
+    limit, the delta kernel on the rows' values. ``rows`` is an array or a tensor, and so
+    is the Gram matrix.
     """
-    peak = float(np.abs(rows).max())
+    xp = namespace(rows)
+    peak = float(abs(rows).max())
     shift = math.frexp(peak)[1] if peak > 0 else 0
-    unit = np.ldexp(rows, -shift)
-    dist = pdist(unit)
+    unit = xp.ldexp(rows, -shift)
+    dist = xp.distances(unit)
     if kernel_width == "silverman":
         n, d = unit.shape
-        spread = math.sqrt(float(unit.var(axis=0).sum()))
+        spread = math.sqrt(float(xp.var0(unit).sum()))
         sigma = SILVERMAN_GAMMA * spread * n ** (-1.0 / (4 + d))
     elif kernel_width == "knn":
         k = min(KNN_NEIGHBORS, unit.shape[0] - 1)
-        sigma = float(np.partition(squareform(dist), k, axis=1)[:, k].mean())
+        sigma = float(xp.kth_smallest(dist, k).mean())
     else:
         try:
             sigma = math.ldexp(kernel_width, -shift)
         except OverflowError:  # wider than float range in units of tiny rows: kernel 1
             sigma = math.inf
-    kernel = (dist == 0.0).astype(float) if sigma == 0 else np.exp(-0.5 * (dist / sigma) ** 2)
-    gram = squareform(kernel)
-    np.fill_diagonal(gram, 1.0)
-    return gram
+    return xp.astype(dist == 0.0, np.float64) if sigma == 0 else xp.exp(-0.5 * (dist / sigma) ** 2)
 
 
 def _check_kernel_width(value: Any) -> str | float:
@@ -244,7 +242,8 @@ class RenyiEstimator(MIEstimator):
 
     Notes
     -----
-    Eigenvalues come from :func:`scipy.linalg.eigvalsh`; those below the numerical-rank
+    Eigenvalues come from :func:`scipy.linalg.eigvalsh` (:func:`torch.linalg.eigvalsh`
+    for tensors); those below the numerical-rank
     tolerance are rounding noise and are dropped. Discrete labels never need a
     dense eigendecomposition: :math:`S_\alpha(A_Y)` comes from the label counts and
     :math:`S_\alpha(A_X, A_Y)` from the blocks of :math:`A_X` within each label.
@@ -282,6 +281,7 @@ class RenyiEstimator(MIEstimator):
     """
 
     name = "renyi"
+    tensors = True
 
     def __init__(
         self, alpha: float = 1.01, kernel_width: str | float = "silverman", batch_size: int = 1000
@@ -309,9 +309,7 @@ class RenyiEstimator(MIEstimator):
         ``m`` rows is at most :math:`\log m`, and so is :math:`I_\alpha \le S_\alpha(A)`."""
         return math.log(min(samples.n, self.params["batch_size"]))
 
-    def _mean_mi(
-        self, t: np.ndarray, others: list[Samples], rng: np.random.Generator
-    ) -> list[float]:
+    def _mean_mi(self, t: Any, others: list[Samples], rng: np.random.Generator) -> list[float]:
         r""":math:`I_\alpha(T; Y)` in nats for the ``y`` of each of ``others``, averaged over
         the batches (one shuffle for all)."""
         n, size = t.shape[0], self.params["batch_size"]
@@ -323,20 +321,21 @@ class RenyiEstimator(MIEstimator):
         values = [self._batch_mi(t[b], [(s.y[b], s.y_discrete) for s in others]) for b in batches]
         return [float(v) for v in np.mean(values, axis=0)]
 
-    def _batch_mi(self, t: np.ndarray, others: list[tuple[np.ndarray, bool]]) -> list[float]:
+    def _batch_mi(self, t: Any, others: list[tuple[Any, bool]]) -> list[float]:
         """:math:`S(A_T) + S(A_Y) - S(A_T, A_Y)` for each ``(y, discrete)``, sharing
         the Gram matrix of ``t`` and its entropy."""
         alpha, width = self.params["alpha"], self.params["kernel_width"]
+        xp = namespace(t)
         gram = _gaussian_gram(t, width)
-        h_t = _renyi_entropy_nats(eigvalsh(gram, check_finite=False), alpha)
+        h_t = _renyi_entropy_nats(xp.eigvalsh(gram), alpha)
         out = []
         for y, discrete in others:
             if discrete:
                 marginal, joint = _label_eigenvalues(y), _joint_label_eigenvalues(gram, y)
             else:
                 gram_y = _gaussian_gram(y, width)
-                marginal = eigvalsh(gram_y, check_finite=False)
-                joint = eigvalsh(gram * gram_y, check_finite=False)
+                marginal = xp.eigvalsh(gram_y)
+                joint = xp.eigvalsh(gram * gram_y)
             out.append(
                 h_t + _renyi_entropy_nats(marginal, alpha) - _renyi_entropy_nats(joint, alpha)
             )

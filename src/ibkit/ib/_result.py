@@ -44,7 +44,9 @@ class CurveResult:
     """The contract shared by every result that traces an information curve.
 
     Subclasses are frozen dataclasses with the fields ``i_xy`` (I(X;Y) of the problem,
-    the ceiling of the curve's I(T;Y)) and ``units``, and name their table columns in
+    the ceiling of the curve's I(T;Y)) and ``units`` (the rate–distortion curve
+    :class:`~ibkit.rd.RDCurve`, whose axes are the distortion and the rate, has no
+    ``i_xy``), and name their table columns in
     ``_COLUMNS`` (column -> attribute, one value per curve point) and their figure in
     ``_PLOT`` (a function of :mod:`ibkit.plots`).
     """
@@ -107,6 +109,9 @@ class IBResult:
         Iterations (or merges) the solver used.
     converged : bool
         Whether the solver met its tolerance.
+    n_init_best : int
+        How many random starts of :func:`~ibkit.ib.iterative_ib` (``n_init``) reached
+        this objective; 1 for a single start and for the other solvers.
     """
 
     p_t_given_x: np.ndarray
@@ -121,6 +126,7 @@ class IBResult:
     units: str
     n_iter: int
     converged: bool
+    n_init_best: int = 1
 
     @property
     def n_clusters(self) -> int:

@@ -38,7 +38,7 @@ Implementation notes
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -65,6 +65,8 @@ __all__ = ["iterative_ib"]
 _SAME_DECIMALS = 10
 #: Decimals to which decoders p(y|t) are compared when merging clusters.
 _CLUSTER_DECIMALS = 8
+#: Relative difference of objectives below which two starts reached the same optimum.
+_SAME_OBJECTIVE = 1e-6
 
 
 def sum_rows_by_label(rows: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
@@ -322,24 +324,53 @@ def initial_encoder(
     return q / q.sum(axis=1, keepdims=True)
 
 
-def check_encoder(init: Any, n_x: int) -> np.ndarray:
-    """Validate a user's encoder p(t|x): shape (|X|, k), entries ≥ 0, rows summing to 1."""
-    q = check_array(init, "init", ndim=2)
-    if q.shape[0] != n_x:
-        raise InvalidParameterError(
-            f"init must be an encoder of shape (|X|, |T|) = ({n_x}, k); got shape {q.shape}"
-        )
+def check_conditional(value: Any, name: str, symbol: str) -> np.ndarray:
+    """Validate a conditional distribution such as p(t|x): 2-D, ≥ 0, rows summing to 1.
+
+    ``symbol`` names it in messages. Rows within ``SUM_TOL`` of 1 are renormalised.
+    """
+    q = check_array(value, name, ndim=2)
     if (q < 0).any():
         raise InvalidParameterError(
-            f"init has negative entries (min {q.min():.3g}); pass p(t|x) >= 0"
+            f"{name} has negative entries (min {q.min():.3g}); pass {symbol} >= 0"
         )
     rows = q.sum(axis=1)
     bad = int(np.argmax(np.abs(rows - 1)))
     if abs(rows[bad] - 1) > SUM_TOL:
         raise InvalidParameterError(
-            f"init rows must each sum to 1 (p(t|x)); row {bad} sums to {rows[bad]:.6g}"
+            f"{name} rows must each sum to 1 ({symbol}); row {bad} sums to {rows[bad]:.6g}"
         )
     return q / rows[:, None]
+
+
+def check_encoder(init: Any, n_x: int) -> np.ndarray:
+    """Validate a user's encoder p(t|x): shape (|X|, k), entries ≥ 0, rows summing to 1."""
+    q = check_conditional(init, "init", "p(t|x)")
+    if q.shape[0] != n_x:
+        raise InvalidParameterError(
+            f"init must be an encoder of shape (|X|, |T|) = ({n_x}, k); got shape {q.shape}"
+        )
+    return q
+
+
+def _best_run(
+    problem: ReducedProblem, encoders: list[np.ndarray], beta: float, alpha: float
+) -> tuple[int, int]:
+    """Index of the encoder of lowest objective, and how many reach it within ``_SAME_OBJECTIVE``.
+
+    Objectives are scored on the pooled joint, where they equal those on the original.
+    """
+    objectives = np.array(
+        [
+            evaluate_encoder(
+                problem.joint, q, beta=beta, alpha=alpha, units="nats", n_iter=0, converged=True
+            ).objective
+            for q in encoders
+        ]
+    )
+    best = int(np.argmin(objectives))
+    tie = _SAME_OBJECTIVE * max(1.0, abs(objectives[best]))
+    return best, int(np.sum(objectives <= objectives[best] + tie))
 
 
 def iterative_ib(
@@ -349,6 +380,7 @@ def iterative_ib(
     n_clusters: int | None = None,
     alpha: float = 1.0,
     init: Any = None,
+    n_init: int = 1,
     max_iter: int = 1000,
     tol: float = 1e-12,
     units: str = "bits",
@@ -380,6 +412,16 @@ def iterative_ib(
         Generalisation parameter α in [0, 1] (1 = IB, 0 = DIB).
     init : array_like, shape (|X|, k), optional
         Starting encoder p(t|x) (rows sum to 1). Random when omitted.
+    n_init : int
+        Random starts to solve from; the solution of the lowest objective is kept, and
+        its ``n_init_best`` says how many starts reached that objective (to a relative
+        ``1e-6``). The starts are drawn one after another from ``random_state``, so the
+        first is the start of ``n_init=1`` and more starts never give a worse objective.
+        Restarts help where single starts end in poor local optima; at very large β
+        they rarely reach the global one, as clusters that merge in the first steps
+        cannot split again: there ``init=np.eye(len(p_xy))`` (the minimal sufficient
+        statistic, optimal as β → ∞) or :func:`ibkit.ib.ib_curve` find it. Must be 1
+        with ``init``.
     max_iter, tol : int, float
         Stop when one iteration lowers the free energy (the objective up to a constant)
         by less than ``tol`` nats, moves p(t|x) by less than √tol and no cluster is
@@ -390,12 +432,13 @@ def iterative_ib(
     normalize : bool
         Divide ``p_xy`` by its sum instead of requiring it to sum to 1.
     random_state : None, int or numpy.random.Generator
-        Seeds the random starting encoder.
+        Seeds the random starting encoders.
 
     Returns
     -------
     IBResult
-        Encoder, decoder, I(X;T), I(T;Y), H(T) and the objective in ``units``.
+        Encoder, decoder, I(X;T), I(T;Y), H(T) and the objective in ``units``; ``n_iter``
+        and ``converged`` are those of the kept start.
 
     Examples
     --------
@@ -412,18 +455,25 @@ def iterative_ib(
     units = check_units(units)
     max_iter = check_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
+    n_init = check_int(n_init, "n_init")
     rng = check_random_state(random_state)
     if init is not None and n_clusters is not None:
         raise InvalidParameterError("pass either init or n_clusters, not both (init fixes |T|)")
+    if init is not None and n_init > 1:
+        raise InvalidParameterError(
+            f"n_init must be 1 when init is given (init is the one start); got {n_init}"
+        )
     if n_clusters is not None:
         n_clusters = check_n_clusters(n_clusters, "n_clusters", p_xy.shape[0])
     problem = reduce_problem(p_xy)
     if init is None:
         k = problem.n_inputs if n_clusters is None else n_clusters
-        q0 = initial_encoder(problem, k, alpha, rng)
+        starts = [initial_encoder(problem, k, alpha, rng) for _ in range(n_init)]
     else:
-        q0 = problem.pool(check_encoder(init, p_xy.shape[0]))
-    q, n_iter, converged = iterate(problem, q0, beta, alpha, max_iter, tol)
+        starts = [problem.pool(check_encoder(init, p_xy.shape[0]))]
+    runs = [iterate(problem, q0, beta, alpha, max_iter, tol) for q0 in starts]
+    best, n_best = _best_run(problem, [q for q, _, _ in runs], beta, alpha)
+    q, n_iter, converged = runs[best]
     if not converged:
         warnings.warn(
             f"iterative_ib did not converge in max_iter={max_iter} iterations at "
@@ -432,7 +482,7 @@ def iterative_ib(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return evaluate_encoder(
+    result = evaluate_encoder(
         p_xy,
         problem.expand(q, hard=alpha == 0),
         beta=beta,
@@ -441,3 +491,4 @@ def iterative_ib(
         n_iter=n_iter,
         converged=converged,
     )
+    return replace(result, n_init_best=n_best)

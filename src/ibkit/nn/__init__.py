@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     "quantize": "mlp",
     "EnsembleMLP": "ensemble",
     "BatchedLinear": "ensemble",
+    "ConvNet": "cnn",
     "fit": "training",
     "evaluate": "training",
     "History": "training",

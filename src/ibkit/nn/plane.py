@@ -35,6 +35,7 @@ Entropy 19(7):361, 2017.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -142,25 +143,26 @@ def _check_labels(y: Any, n: int, name: str) -> np.ndarray:
     return y
 
 
-def _points(
-    activations: Mapping[str, np.ndarray],
+def _layer_rows(
+    index: int,
+    layer: str,
+    t: np.ndarray,
     x_labels: np.ndarray,
     y_labels: np.ndarray,
     estimators: Mapping[str, MIEstimator],
     units: str,
     rng: np.random.Generator,
-    output_layer: str | None = None,
-) -> pd.DataFrame:
-    """One row per layer and estimator, columns ``_POINT_COLUMNS`` (NaN for no bound or
-    diagnostic)."""
+    is_output: bool = False,
+) -> list[tuple[Any, ...]]:
+    """One row per estimator for the (n, width) activations ``t`` of one layer, values in
+    the order of ``_POINT_COLUMNS`` (NaN for no bound or diagnostic)."""
     rows = []
-    for index, (layer, t) in enumerate(activations.items()):
-        for label, est in estimators.items():
-            xt, ty = est.plane_point(t, x_labels, y_labels, units=units, random_state=rng)
-            bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
-            point = (layer, index, layer == output_layer, t.shape[1], label, xt.value, ty.value)
-            rows.append((*point, *bounds, units, *_diagnostic_values(xt, ty)))
-    return pd.DataFrame(rows, columns=list(_POINT_COLUMNS))
+    for label, est in estimators.items():
+        xt, ty = est.plane_point(t, x_labels, y_labels, units=units, random_state=rng)
+        bounds = [np.nan if v is None else v for v in (xt.lower, xt.upper, ty.lower, ty.upper)]
+        point = (layer, index, is_output, t.shape[1], label, xt.value, ty.value)
+        rows.append((*point, *bounds, units, *_diagnostic_values(xt, ty)))
+    return rows
 
 
 def _diagnostic_values(xt: MIEstimate, ty: MIEstimate) -> tuple[Any, ...]:
@@ -306,7 +308,13 @@ def plane_points(
             )
         x_labels = _input_labels(x_arr)
     rng = check_random_state(random_state)
-    rows = _points(acts, x_labels, y_labels, resolve_plane_estimators(estimators), units, rng)
+    resolved = resolve_plane_estimators(estimators)
+    points = [
+        row
+        for index, (layer, t) in enumerate(acts.items())
+        for row in _layer_rows(index, layer, t, x_labels, y_labels, resolved, units, rng)
+    ]
+    rows = pd.DataFrame(points, columns=list(_POINT_COLUMNS))
     _warn_saturated(rows, set())
     return rows
 
@@ -351,7 +359,12 @@ class InformationPlane:
         Epochs of the ``"log"`` schedule.
     units : {"bits", "nats"}
     batch_size : int, optional
-        Probe rows per forward pass (default: the whole probe at once).
+        Probe rows per forward pass (default: the whole probe at once). At image scale
+        pass a few hundred: the model's own tensors of one pass grow with it.
+    probe_size : int, optional
+        Record on this many probe rows, drawn once without replacement with the seed
+        ``random_state`` (the rows kept are :attr:`probe_indices`), instead of all ``n``:
+        the same seed gives the same subsample, so a resumed run uses the same rows.
     track_gradients : bool
         Also collect the gradient signal-to-noise ratio of every weight matrix
         (:class:`~ibkit.nn.gradients.GradientSNR`) between calls of :meth:`record`, into
@@ -371,8 +384,29 @@ class InformationPlane:
     labels : dict, optional
         Extra constant columns, e.g. ``{"activation": "tanh"}``.
     random_state : None or int
-        Seed of the estimators' random numbers; each (epoch, member) gets its own
-        stream, so a resumed run reproduces an uninterrupted one.
+        Seed of the estimators' random numbers and of the ``probe_size`` subsample; each
+        (epoch, member) gets its own stream, so a resumed run reproduces an
+        uninterrupted one.
+
+    Notes
+    -----
+    Memory. A record takes one layer at a time: the probe runs through the model in
+    chunks of ``batch_size`` rows, each forward pass stopping at the layer, whose output
+    (a convolution's (C, H, W) flattened per sample) is copied into one float32 buffer;
+    the estimators place that layer, and the buffer is freed before the next layer. The
+    recorder's peak is therefore
+
+    .. math:: n \times \max_l \mathrm{width}_l \times 4 \text{ bytes}
+              \;(\times S \text{ members of an ensemble}),
+
+    reported after each record as :attr:`peak_buffer_bytes`, whatever the number of
+    layers or epochs, plus the model's tensors for one chunk of ``batch_size`` rows
+    and the estimator's work on that one layer: ``kde`` works in tiles of
+    ``chunk_size`` rows, ``renyi`` in batches of ``batch_size`` rows (a Gram matrix
+    of ``batch_size``\ :sup:`2`), and ``binning`` makes a few arrays of ``n × width``
+    8-byte numbers (a float64 copy, ranks, integer codes), nothing ``n × n``. The cost is
+    one forward pass per layer, each cut short at it; with ``probe_size`` fewer rows
+    reduce all of it in proportion.
 
     Attributes
     ----------
@@ -392,7 +426,12 @@ class InformationPlane:
     layer_names : list of str
         The recorded modules, in forward order (known once attached).
     last_timing : dict
-        Seconds spent by the last :meth:`record` in the forward pass and in estimation.
+        Seconds spent by the last :meth:`record` in the forward passes and in estimation.
+    peak_buffer_bytes : int
+        Bytes of the largest activation buffer of the last :meth:`record`: the most the
+        recorder held at once (see Notes).
+    probe_indices : numpy.ndarray or None
+        The probe rows recorded, sorted, with ``probe_size``; None for all of them.
 
     Examples
     --------
@@ -424,6 +463,7 @@ class InformationPlane:
         n_points: int = 200,
         units: str = "bits",
         batch_size: int | None = None,
+        probe_size: int | None = None,
         track_gradients: bool = False,
         path: str | os.PathLike[str] | None = None,
         run: str = "run",
@@ -437,8 +477,15 @@ class InformationPlane:
             )
         self.model = model
         self.x_probe = _check_probe(x_probe)
+        self.y_probe = _check_labels(y_probe, self.x_probe.shape[0], "y_probe")
+        self.random_state = (
+            None if random_state is None else check_int(random_state, "random_state", minimum=0)
+        )
+        self.probe_indices = _probe_rows(self.x_probe.shape[0], probe_size, self.random_state)
+        if self.probe_indices is not None:
+            self.x_probe = self.x_probe[torch.from_numpy(self.probe_indices)]
+            self.y_probe = self.y_probe[self.probe_indices]
         n = self.x_probe.shape[0]
-        self.y_probe = _check_labels(y_probe, n, "y_probe")
         self.x_labels = _input_labels(self.x_probe.numpy())
         self.estimators = resolve_plane_estimators(estimators)
         self.estimator_params = {k: dict(e.params) for k, e in self.estimators.items()}
@@ -462,19 +509,18 @@ class InformationPlane:
         clash = sorted(set(self.labels) & set(COLUMNS))
         if clash:
             raise InvalidParameterError(f"labels {clash} clash with table columns; rename them")
-        self.random_state = (
-            None if random_state is None else check_int(random_state, "random_state", minimum=0)
-        )
         self.n_members = ensemble_size(model)
         self.seeds = member_seeds(model, self.n_members, seed)
         self.seed = seed
         self.layer_names: list[str] = []
         self.last_timing: dict[str, float] = {}
+        self.peak_buffer_bytes = 0
         self._handles: dict[str, Any] = {}
         self._done: set[int] | None = None
         self._mode: str | None = None  # None (training), "dry" or "capture"
         self._calls: dict[str, list[tuple[int, ...]]] = {}
-        self._buffers: dict[str, np.ndarray] = {}
+        self._target: str | None = None  # the layer being captured
+        self._buffer: np.ndarray | None = None  # its activations
         self._rows: slice = slice(0, 0)
         self._gradient_snr: GradientSNR | None = None
         self._gradient_rows: tuple[int, pd.DataFrame] | None = None
@@ -579,7 +625,7 @@ class InformationPlane:
         for handle in self._handles.values():
             handle.remove()
         self._handles = {}
-        self._buffers.clear()
+        self._buffer = None
         if self._gradient_snr is not None:
             self._gradient_snr.detach()
             self._gradient_snr = None
@@ -613,8 +659,9 @@ class InformationPlane:
                 )
             if self._mode == "dry":
                 self._calls.setdefault(name, []).append(tuple(out.shape))
-            else:
+            elif name == self._target:
                 self._store(name, out)
+                raise _StopForward  # the rest of the forward pass is not needed
 
         return hook
 
@@ -672,33 +719,47 @@ class InformationPlane:
                     stop = min(start + self.batch_size, probe.shape[0])
                     self._rows = slice(start, stop)
                     chunk = probe[start:stop].to(device)
-                    self.model(chunk.to(dtype) if chunk.is_floating_point() else chunk)
+                    with contextlib.suppress(_StopForward):
+                        self.model(chunk.to(dtype) if chunk.is_floating_point() else chunk)
         finally:
             self._mode = None
             self.model.train(was_training)
 
+    def _capture(self, layer: str) -> np.ndarray:
+        """The float32 activations of ``layer`` on the probe, shape (n, width) or, for an
+        ensemble, (S, n, width), from forward passes of ``batch_size`` rows that stop at
+        the layer; the recorder keeps no reference to them."""
+        self._target = layer
+        try:
+            self._forward(self.x_probe, "capture")
+            return self._buffer
+        finally:
+            self._target, self._buffer = None, None
+
     def _store(self, name: str, out: torch.Tensor) -> None:
-        """Copy one chunk of a layer's output into its float32 CPU buffer."""
+        """Copy one chunk of the captured layer's output into its float32 CPU buffer."""
         if name == "output" and self.output == "softmax":
             out = output_probabilities(out, output_kind(out.shape[-1]))
         lead = 1 if self.n_members is None else 2
         values = out.detach().reshape(*out.shape[:lead], -1).to("cpu", torch.float32).numpy()
-        buf = self._buffers.get(name)
-        if buf is None:
+        if self._buffer is None:
             n = self.x_probe.shape[0]
             shape = (n, values.shape[-1]) if lead == 1 else (self.n_members, n, values.shape[-1])
-            buf = self._buffers[name] = np.empty(shape, dtype=np.float32)
-        buf[..., self._rows, :] = values
+            self._buffer = np.empty(shape, dtype=np.float32)
+            self.peak_buffer_bytes = max(self.peak_buffer_bytes, self._buffer.nbytes)
+        self._buffer[..., self._rows, :] = values
 
     # -- recording --------------------------------------------------------------------
 
     def record(self, epoch: int, **metrics: Any) -> pd.DataFrame | None:
         """Record ``epoch`` if the schedule says so and it is not recorded yet.
 
-        The probe runs through the model in eval mode under :func:`torch.no_grad` (the
-        train/eval mode is restored), every layer's activations are copied to float32
-        CPU buffers, each estimator's :meth:`~ibkit.estimators.MIEstimator.plane_point`
-        gives the two coordinates, and the buffers are freed.
+        Layer by layer, the probe runs through the model in eval mode under
+        :func:`torch.no_grad` (the train/eval mode is restored) up to the layer, whose
+        activations are copied to a float32 CPU buffer; each estimator's
+        :meth:`~ibkit.estimators.MIEstimator.plane_point` gives the two coordinates, and
+        the buffer is freed before the next layer (the memory bound is in the class
+        Notes).
 
         Parameters
         ----------
@@ -730,26 +791,28 @@ class InformationPlane:
         if not self.should_record(epoch):
             return None
         metric_values = self._check_metrics(metrics)
-        t0 = time.perf_counter()
-        try:
-            self._forward(self.x_probe, "capture")
-            t1 = time.perf_counter()
-            frames = []
-            for member, seed in enumerate(self.seeds):
-                acts = {
-                    name: self._buffers[name][() if self.n_members is None else member]
-                    for name in self.layer_names
-                }
-                rng = np.random.default_rng(
-                    None if self.random_state is None else [self.random_state, epoch, member]
-                )
-                frame = _points(
-                    acts, self.x_labels, self.y_probe, self.estimators, self.units, rng, "output"
-                )
-                frames.append(self._decorate(frame, epoch, member, seed, metric_values))
-        finally:
-            self._buffers.clear()
-        self.last_timing = {"forward": t1 - t0, "estimation": time.perf_counter() - t1}
+        base = self.random_state
+        rngs = [
+            np.random.default_rng(None if base is None else [base, epoch, member])
+            for member in range(len(self.seeds))
+        ]
+        self.peak_buffer_bytes = 0
+        self.last_timing = {"forward": 0.0, "estimation": 0.0}
+        rows: list[list[tuple[Any, ...]]] = [[] for _ in self.seeds]
+        for index, layer in enumerate(self.layer_names):
+            layer_rows = self._layer_points(index, layer, rngs)
+            for member_rows, new_rows in zip(rows, layer_rows, strict=True):
+                member_rows.extend(new_rows)
+        frames = [
+            self._decorate(
+                pd.DataFrame(member_rows, columns=list(_POINT_COLUMNS)),
+                epoch,
+                member,
+                seed,
+                metric_values,
+            )
+            for member, (member_rows, seed) in enumerate(zip(rows, self.seeds, strict=True))
+        ]
         new = pd.concat(frames, ignore_index=True)
         self._tables().append("results", new)
         self.recorded_epochs().add(epoch)
@@ -761,6 +824,32 @@ class InformationPlane:
             self._tables().append("gradients", gradient_rows)
         _warn_saturated(new, self._warned)
         return new
+
+    def _layer_points(
+        self, index: int, layer: str, rngs: Sequence[np.random.Generator]
+    ) -> list[list[tuple[Any, ...]]]:
+        """The rows of one layer for each member: capture its activations, estimate with
+        each member's generator, and free them on return; adds to :attr:`last_timing`."""
+        start = time.perf_counter()
+        acts = self._capture(layer)
+        captured = time.perf_counter()
+        rows = [
+            _layer_rows(
+                index,
+                layer,
+                acts if self.n_members is None else acts[member],
+                self.x_labels,
+                self.y_probe,
+                self.estimators,
+                self.units,
+                rng,
+                is_output=layer == "output",
+            )
+            for member, rng in enumerate(rngs)
+        ]
+        self.last_timing["forward"] += captured - start
+        self.last_timing["estimation"] += time.perf_counter() - captured
+        return rows
 
     def _decorate(
         self, frame: pd.DataFrame, epoch: int, member: int, seed: Any, metrics: dict[str, Any]
@@ -830,6 +919,24 @@ def _check_path(path: Any) -> Path:
             f"{str(path / 'plane.csv')!r}"
         )
     return path
+
+
+def _probe_rows(n: int, probe_size: Any, random_state: int | None) -> np.ndarray | None:
+    """Sorted indices of ``probe_size`` of the ``n`` probe rows, drawn without replacement
+    with the seed ``random_state``; None for ``probe_size=None`` (every row)."""
+    if probe_size is None:
+        return None
+    size = check_int(probe_size, "probe_size", minimum=2)
+    if size > n:
+        raise InvalidParameterError(
+            f"probe_size must be at most the {n} probe rows; got {size}; pass a smaller "
+            "probe_size, or None for the whole probe"
+        )
+    return np.sort(np.random.default_rng(random_state).choice(n, size, replace=False))
+
+
+class _StopForward(Exception):
+    """Raised by the captured layer's hook to end a forward pass that has given it."""
 
 
 class _LayerError(ValueError):

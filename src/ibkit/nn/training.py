@@ -1,4 +1,4 @@
-r"""Training an :class:`~ibkit.nn.mlp.MLP`, or an ensemble of seeds at once.
+r"""Training an :class:`~ibkit.nn.mlp.MLP`, an ensemble of seeds at once, or any classifier.
 
 :func:`fit` minimises, for each member s with parameters :math:`\theta_s`, the mean
 cross-entropy over its minibatch :math:`B_s`,
@@ -63,7 +63,7 @@ from ibkit._validation import (
     pandas_module,
 )
 from ibkit.nn.ensemble import EnsembleMLP
-from ibkit.nn.mlp import MLP
+from ibkit.nn.mlp import MLP, output_kind
 
 __all__ = [
     "History",
@@ -115,7 +115,8 @@ class TrainingHistory:
     epoch : ndarray of int, shape (epochs + 1,)
         ``0, 1, …, epochs``; epoch 0 is before the first update.
     seeds : tuple of int or None
-        The model seed of each member (``model.seeds``, or ``(model.seed,)`` for an MLP).
+        The model seed of each member (``model.seeds``, or ``(model.seed,)`` for an MLP
+        or another module; ``None`` for a module without a ``seed``).
     train_loss, train_acc, test_loss, test_acc : ndarray, shape (epochs + 1, n_members)
         Mean cross-entropy (nats) and accuracy of each member on the full training and
         test arrays, computed without gradients; the test columns are NaN without test
@@ -229,8 +230,8 @@ def check_loss(
 # losses on logits shaped (S, n, C), one row per member
 
 
-def _logits(model: MLP | EnsembleMLP, x: torch.Tensor) -> torch.Tensor:
-    """Logits with a leading member axis: (S, n, C), S = 1 for an MLP."""
+def _logits(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Logits with a leading member axis: (S, n, C), S = 1 for a single network."""
     out = model(x)
     return out if out.dim() == 3 else out.unsqueeze(0)
 
@@ -273,10 +274,9 @@ def _member_accuracies(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torc
 
 
 @torch.no_grad()
-def _evaluate(model: MLP | EnsembleMLP, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
     """(S, 2): each member's mean loss and accuracy on the whole of (x, y)."""
     logits = _logits(model, x)
-    kind = model.output_kind
     return torch.stack([member_losses(logits, y, kind), _member_accuracies(logits, y, kind)], 1)
 
 
@@ -285,10 +285,39 @@ def _evaluate(model: MLP | EnsembleMLP, x: torch.Tensor, y: torch.Tensor) -> tor
 
 
 def _check_model(model: Any) -> None:
-    if not isinstance(model, (MLP, EnsembleMLP)):
+    if not isinstance(model, torch.nn.Module):
         raise InvalidParameterError(
-            f"model must be an MLP or an EnsembleMLP; got {type(model).__name__}"
+            f"model must be an MLP, an EnsembleMLP or a torch.nn.Module classifier; got "
+            f"{type(model).__name__}"
         )
+    if next(model.parameters(), None) is None:
+        raise InvalidParameterError(
+            f"model ({type(model).__name__}) has no parameters to train; pass a network"
+        )
+
+
+def _head(model: torch.nn.Module, x: torch.Tensor) -> tuple[str, int]:
+    """The model's output kind and number of classes K (a generic module: run on one row).
+
+    A module other than an MLP or an ensemble must map inputs (n, ...) to logits (n, C):
+    C = 1 is a sigmoid output, C ≥ 2 a softmax (:func:`~ibkit.nn.mlp.output_kind`).
+    """
+    if isinstance(model, (MLP, EnsembleMLP)):
+        return model.output_kind, max(model.out_features, 2)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x[:1])
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise InvalidParameterError(
+            f"model ({type(model).__name__}) must return logits of shape (n, classes); got "
+            f"{shape} for one input row"
+        )
+    return output_kind(out.shape[1]), max(out.shape[1], 2)
 
 
 def _as_tensor(a: Any, name: str) -> torch.Tensor:
@@ -302,13 +331,17 @@ def _as_tensor(a: Any, name: str) -> torch.Tensor:
 
 
 def _data(
-    model: MLP | EnsembleMLP, x: Any, y: Any, x_name: str, y_name: str
+    model: torch.nn.Module, x: Any, y: Any, x_name: str, y_name: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate (x, y) for ``model``; return float x and int64 labels on its device."""
     x_t, y_t = _as_tensor(x, x_name), _as_tensor(y, y_name)
-    if x_t.dim() != 2 or x_t.shape[1] != model.in_features or x_t.shape[0] == 0:
+    if isinstance(model, (MLP, EnsembleMLP)):
+        wrong, shape = x_t.dim() != 2 or x_t.shape[1] != model.in_features, model.in_features
+    else:
+        wrong, shape = x_t.dim() < 2, "..."
+    if wrong or x_t.shape[0] == 0:
         raise InvalidParameterError(
-            f"{x_name} must have shape (n, {model.in_features}) with n >= 1; got {tuple(x_t.shape)}"
+            f"{x_name} must have shape (n, {shape}) with n >= 1; got {tuple(x_t.shape)}"
         )
     x_t = x_t.to(torch.float64)
     if not torch.isfinite(x_t).all():
@@ -318,18 +351,17 @@ def _data(
             f"{y_name} must hold one label per row of {x_name} ({x_t.shape[0]}); "
             f"got shape {tuple(y_t.shape)}"
         )
-    n_classes = max(model.out_features, 2)
+    weight = next(p for p in model.parameters() if p.is_floating_point())
+    x_t = check_range(x_t, weight.dtype, x_name).to(weight)
+    n_classes = _head(model, x_t)[1]
     y_f = y_t.to(torch.float64)
     bad = ~((y_f == y_f.round()) & (y_f >= 0) & (y_f < n_classes))
     if bad.any():
         raise InvalidParameterError(
             f"{y_name} must hold integer class labels in [0, {n_classes}) for a model with "
-            f"out_features={model.out_features}; got {int(bad.sum())} other values, "
-            f"e.g. {y_f[bad][0].item()}"
+            f"{n_classes} classes; got {int(bad.sum())} other values, e.g. {y_f[bad][0].item()}"
         )
-    weight = model.linear_layers()[0].weight
-    x_t = check_range(x_t, weight.dtype, x_name)
-    return x_t.to(weight), y_t.to(device=weight.device, dtype=torch.int64)
+    return x_t, y_t.to(device=weight.device, dtype=torch.int64)
 
 
 def check_range(x: torch.Tensor, dtype: torch.dtype, name: str) -> torch.Tensor:
@@ -510,15 +542,16 @@ def checkpoint_epoch(path: str | os.PathLike[str]) -> int:
 # public API
 
 
-def evaluate(model: MLP | EnsembleMLP, x: Any, y: Any) -> dict[str, np.ndarray]:
+def evaluate(model: torch.nn.Module, x: Any, y: Any) -> dict[str, np.ndarray]:
     """Mean loss (nats) and accuracy of every member of ``model`` on (x, y).
 
     Parameters
     ----------
-    model : MLP or EnsembleMLP
-    x : array-like, shape (n, in_features)
+    model : MLP, EnsembleMLP or torch.nn.Module
+        A network as :func:`fit` takes it.
+    x : array-like, shape (n, in_features), or (n, ...) for another module
     y : array-like of int, shape (n,)
-        Class labels in [0, max(out_features, 2)).
+        Class labels in [0, max(C, 2)), C the number of outputs.
 
     Returns
     -------
@@ -536,12 +569,12 @@ def evaluate(model: MLP | EnsembleMLP, x: Any, y: Any) -> dict[str, np.ndarray]:
     """
     _check_model(model)
     x_t, y_t = _data(model, x, y, "x", "y")
-    result = _evaluate(model, x_t, y_t).double().cpu().numpy()
+    result = _evaluate(model, x_t, y_t, _head(model, x_t)[0]).double().cpu().numpy()
     return {"loss": result[:, 0], "accuracy": result[:, 1]}
 
 
 def fit(
-    model: MLP | EnsembleMLP,
+    model: torch.nn.Module,
     x_train: Any,
     y_train: Any,
     *,
@@ -562,12 +595,15 @@ def fit(
 
     Parameters
     ----------
-    model : MLP or EnsembleMLP
-        Trained in place; an ensemble trains all its members at once.
-    x_train : array-like, shape (n, in_features)
+    model : MLP, EnsembleMLP or torch.nn.Module
+        Trained in place; an ensemble trains all its members at once. Any other module
+        is one classifier mapping inputs (n, ...) to logits (n, C) (C = 1: one sigmoid
+        logit; C ≥ 2: softmax), such as :class:`~ibkit.nn.cnn.ConvNet`; its ``seed``
+        attribute, if it has one, plays the part of an MLP's.
+    x_train : array-like, shape (n, in_features), or (n, ...) for another module
         Inputs, numpy or torch, converted to the model's float dtype and device.
     y_train : array-like of int, shape (n,)
-        Class labels in [0, max(out_features, 2)) (bool works for two classes).
+        Class labels in [0, max(C, 2)) (bool works for two classes).
     epochs : int
         Passes over the training data, ≥ 1.
     batch_size : int, optional
@@ -651,12 +687,15 @@ def fit(
     x, y = _data(model, x_train, y_train, "x_train", "y_train")
     test = None if x_test is None else _data(model, x_test, y_test, "x_test", "y_test")
 
-    member_seeds = model.seeds if isinstance(model, EnsembleMLP) else (model.seed,)
+    if isinstance(model, EnsembleMLP):
+        member_seeds = model.seeds
+    else:
+        member_seeds = (getattr(model, "seed", None),)
     n, n_members = x.shape[0], len(member_seeds)
     full_batch = batch_size is None or batch_size >= n
     generators = [_order_generator(seed, s) for s in member_seeds]
     opt = _make_optimizer(optimizer, list(model.parameters()), lr, momentum)
-    kind, n_classes = model.output_kind, max(model.out_features, 2)
+    kind, n_classes = _head(model, x)
 
     records = torch.full((epochs + 1, n_members, len(_METRICS)), math.nan, dtype=torch.float64)
     saver = None
@@ -684,11 +723,11 @@ def fit(
         first = saver.restore() + 1
 
     def record(epoch: int) -> None:
-        records[epoch, :, :2] = _evaluate(model, x, y).cpu()
+        records[epoch, :, :2] = _evaluate(model, x, y, kind).cpu()
         ceiling = loss_ceiling(records[0, :, 0], n_classes)
         check_loss(records[epoch, :, 0], epoch, x, ceiling, lr=lr)
         if test is not None:
-            records[epoch, :, 2:] = _evaluate(model, *test).cpu()
+            records[epoch, :, 2:] = _evaluate(model, *test, kind).cpu()
         if on_epoch is not None:
             on_epoch(epoch)
 
@@ -705,6 +744,8 @@ def fit(
             step(x, y)
         else:
             for index in _minibatches(n, batch_size, generators, x.device):
+                # MLPs take (S, batch, features); another module one batch (batch, ...)
+                index = index if isinstance(model, (MLP, EnsembleMLP)) else index[0]
                 step(x[index], y[index])
         record(epoch)
         if saver is not None:

@@ -6,14 +6,18 @@ fall (compression). Saxe et al. (2018) found no compression with ReLU, traced th
 result to saturation under binning, and used KDE bounds on a noisy layer instead.
 :func:`run_plane_study` repeats both on the same seeds, split and schedule:
 
-1. the 12-bit task (:func:`ibkit.datasets.tishby_12bit`), a seeded stratified split;
-2. for each activation, an :class:`~ibkit.nn.EnsembleMLP` of all seeds trained at once
-   (:func:`ibkit.nn.fit`), checkpointed so an interrupted run resumes;
-3. an :class:`~ibkit.nn.InformationPlane` on all 4096 inputs at log-spaced epochs, with
+1. the data (``data``: the 12-bit task by default, :func:`ibkit.datasets.tishby_12bit`;
+   or digits, MNIST, a file), a seeded stratified split;
+2. for each activation, the networks (``model``): an :class:`~ibkit.nn.EnsembleMLP` of
+   all seeds trained at once (:func:`ibkit.nn.fit`), or a
+   :class:`~ibkit.nn.cnn.ConvNet` or a network of your own trained seed after seed;
+   checkpointed so an interrupted run resumes;
+3. an :class:`~ibkit.nn.InformationPlane` on all the inputs (the 4096 patterns of the
+   12-bit task) at log-spaced epochs, with
    every estimator of :data:`PLANE_ESTIMATORS` (binning three ways, KDE bounds at two
    noise levels, the Monte Carlo MI of the noisy layer), and the gradient SNR;
 4. the compression metrics of every layer with intervals across seeds
-   (:mod:`ibkit.study.metrics`), and the exact IB curve of the task as the bound.
+   (:mod:`ibkit.study.metrics`), and the exact IB curve of the 12-bit task as the bound.
 
 Every point carries the recorder's diagnostics (``at_ceiling``, ``negative``,
 ``singleton_share``, ``bound_gap``, ``std_error``; see :func:`ibkit.nn.plane_points`).
@@ -50,6 +54,7 @@ from ibkit._validation import (
     check_positive,
     optional_module,
 )
+from ibkit.study._plane_inputs import build_model, check_data, check_model, load_data
 
 __all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_study"]
 
@@ -83,17 +88,33 @@ class PlaneStudy:
         Training epochs, and how many log-spaced epochs are recorded (0 and the last
         included).
     hidden : tuple of int
-        Hidden widths (12 inputs and 2 softmax outputs around them).
+        Hidden widths of ``model="mlp"`` (12 inputs and 2 softmax outputs around them on
+        the 12-bit task).
     train_size, split_seed : float, int
-        Fraction of the 4096 patterns used for training, and the seed of the split.
+        Fraction of the rows used for training (stratified), and the seed of the split.
     optimizer, lr, batch_size
         Training settings (Adam, 4e-4, 256 as in Saxe et al.'s reproduction).
     estimators : tuple of str
         Labels of :data:`PLANE_ESTIMATORS`.
     label_noise : float
-        Probability of flipping each label of the task (0: the noise-free task).
+        Probability of flipping each label of the 12-bit task (0: the noise-free task).
     track_gradients : bool
         Record the gradient signal-to-noise ratio per layer.
+    data : str
+        ``"12bit"``; ``"digits"`` (1797 images 8×8); ``"mnist:DIR"`` (the 60000 MNIST
+        training images in the folder DIR: ``train-images-idx3-ubyte`` and
+        ``train-labels-idx1-ubyte``, plain or ``.gz``); or a ``.npz``/``.csv`` file of
+        inputs ``x`` and integer labels ``y`` (:func:`ibkit.datasets.load_table`).
+    model : str
+        ``"mlp"``: an :class:`~ibkit.nn.EnsembleMLP` of ``hidden``, all seeds at once.
+        ``"cnn"``: :class:`~ibkit.nn.cnn.ConvNet` (``digits`` or ``mnist:DIR``), seed
+        after seed. ``"module:factory"``: ``factory(seed, in_shape, n_classes,
+        activation)`` from an importable module, returning a :class:`torch.nn.Module`
+        that maps inputs ``(n, *in_shape)`` to logits (n, n_classes), seed after seed;
+        ``in_shape`` is (12,) for 12bit, (1, 8, 8) for digits, (1, 28, 28) for MNIST,
+        (d,) for a file; it runs with torch's global generator seeded with ``seed``. The
+        module is imported when the study is made: a configuration naming one is as
+        trusted as a script.
 
     Every setting is checked when the configuration is made, so a bad one is refused
     before anything is written.
@@ -112,6 +133,8 @@ class PlaneStudy:
     estimators: tuple[str, ...] = tuple(PLANE_ESTIMATORS)
     label_noise: float = 0.0
     track_gradients: bool = True
+    data: str = "12bit"
+    model: str = "mlp"
 
     def __post_init__(self) -> None:
         from ibkit.nn.mlp import ACTIVATIONS
@@ -153,6 +176,12 @@ class PlaneStudy:
                 f"label_noise must be a probability in [0, 0.5]; got {self.label_noise!r}"
             )
         check_bool(self.track_gradients, "track_gradients")
+        check_data(self.data)
+        if self.label_noise and self.data != "12bit":
+            raise InvalidParameterError(
+                f"label_noise applies to data='12bit' only; got data={self.data!r}"
+            )
+        check_model(self.model, self.data)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready configuration (tuples as lists)."""
@@ -160,7 +189,7 @@ class PlaneStudy:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlaneStudy:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing ones default."""
         known = {f.name for f in fields(cls)}
         extra = sorted(set(data) - known)
         if extra:
@@ -182,8 +211,8 @@ class PlaneStudyResult:
         Gradient SNR rows, and loss/accuracy per epoch and seed.
     compression, summary : pandas.DataFrame
         Per-seed compression metrics, and their means with intervals across seeds.
-    bound : IBCurve
-        The exact IB curve of the task.
+    bound : IBCurve or None
+        The exact IB curve of the 12-bit task (None for other data).
     out_dir : Path
     timing : dict
         Seconds spent per activation (training + recording), and in total.
@@ -348,7 +377,7 @@ def run_plane_study(
         _warn_saturated(results, set(), ("activation", "layer", "estimator"))
         compression = compression_metrics(results)
         summary = summarize_compression(compression)
-        bound = ib_curve(tishby_12bit(study.label_noise).p_xy)
+        bound = ib_curve(tishby_12bit(study.label_noise).p_xy) if study.data == "12bit" else None
         for name, frame in (
             ("results", results),
             ("gradients", gradients),
@@ -376,7 +405,7 @@ def _claim_folder(out: Path, study: PlaneStudy) -> None:
                 f"{config} is not a study configuration ({reason}); delete it to start a new "
                 "study in that folder, or choose another one"
             ) from None
-        if previous != study.to_dict():
+        if not isinstance(previous, dict) or _with_defaults(previous) != study.to_dict():
             raise InvalidParameterError(
                 f"{out} holds a study with another configuration ({config}); resume it with "
                 "the same settings, or choose another output folder"
@@ -386,69 +415,126 @@ def _claim_folder(out: Path, study: PlaneStudy) -> None:
             handle.write(json.dumps(study.to_dict(), indent=2) + "\n")
 
 
-def _run_activation(study: PlaneStudy, activation: str, out_dir: str, owner: Owner) -> float:
-    """Train and record one activation (all seeds at once); return the seconds spent.
+def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved configuration with the settings it predates (``data``, ``model``) filled in."""
+    return {**PlaneStudy().to_dict(), **config}
 
-    One torch thread and one BLAS thread: the small nets train fastest so (README,
-    *Speed*), and the float32 sums of the estimators then do not depend on the number of
-    threads a process happens to have. Every write checks that ``owner`` is alive. The
-    recorder's saturation warnings are left to :func:`run_plane_study`, which gives them
-    from the final table (a worker process's warnings would be lost).
+
+def _run_activation(study: PlaneStudy, activation: str, out_dir: str, owner: Owner) -> float:
+    """Train and record one activation (all seeds); return the seconds spent.
+
+    ``model="mlp"`` trains one ensemble of all seeds; another model trains one network
+    per seed, in turn, each with its own checkpoint, into the same tables. One torch
+    thread and one BLAS thread: the small nets train fastest so (README, *Speed*), and
+    the float32 sums of the estimators then do not depend on the number of threads a
+    process happens to have. Every write checks that ``owner`` is alive. The recorder's
+    saturation warnings are left to :func:`run_plane_study`, which gives them from the
+    final table (a worker process's warnings would be lost).
     """
     import time
     import warnings
 
     from threadpoolctl import threadpool_limits
 
-    from ibkit.datasets import tishby_12bit, train_test_split
+    from ibkit.datasets import train_test_split
     from ibkit.estimators import SaturationWarning
-    from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
-    from ibkit.nn.training import checkpoint_epoch
+    from ibkit.nn import EnsembleMLP, torch_threads
 
+    pd = optional_module("pandas", "run_plane_study", "torch")
     started = time.perf_counter()
     out = Path(out_dir)
-    checkpoint = out / f"checkpoint_{activation}.pt"
     with writing_for(owner), threadpool_limits(1), torch_threads(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", SaturationWarning)
-        task = tishby_12bit(study.label_noise)
-        split = train_test_split(task.x, task.y, study.train_size, random_state=study.split_seed)
-        model = EnsembleMLP(
-            study.seeds, task.x.shape[1], hidden=study.hidden, out_features=2, activation=activation
-        )
-        plane = InformationPlane(
-            model,
-            task.x,
-            task.y,
-            estimators={label: PLANE_ESTIMATORS[label] for label in study.estimators},
-            schedule="log",
-            n_epochs=study.epochs + 1,
-            n_points=study.n_points,
-            track_gradients=study.track_gradients,
-            path=out / f"plane_{activation}.csv",
-            run=activation,
-            labels={"activation": activation},
-        )
-        with plane:
-            missing = plane.missing_epochs()
-            if missing and min(missing) <= checkpoint_epoch(checkpoint):
-                checkpoint.unlink()  # only training again reaches the epochs it has passed
-            history = fit(
-                model,
-                split.x_train,
-                split.y_train,
-                epochs=study.epochs,
-                batch_size=study.batch_size,
-                optimizer=study.optimizer,
-                lr=study.lr,
-                x_test=split.x_test,
-                y_test=split.y_test,
-                on_epoch=plane.record,
-                checkpoint=checkpoint,
+        x, y, in_shape = load_data(study.data, study.label_noise)
+        split = train_test_split(x, y, study.train_size, random_state=study.split_seed)
+        n_classes = int(y.max()) + 1
+        if study.model == "mlp":
+            model = EnsembleMLP(
+                study.seeds, x.shape[1], study.hidden, n_classes, activation=activation
             )
-            missing = plane.missing_epochs()
-        if missing:
-            raise RuntimeError(f"{plane.path} lacks the epochs {sorted(missing)} after training")
-        frame = history.to_frame()
+            runs = [(model, None, f"checkpoint_{activation}.pt")]
+        else:
+            runs = (
+                (
+                    build_model(study.model, seed, in_shape, n_classes, activation),
+                    seed,
+                    f"checkpoint_{activation}_seed{seed}.pt",
+                )
+                for seed in study.seeds
+            )
+
+        def shaped(a: Any) -> Any:  # an MLP reads flat rows, other models (n, *in_shape)
+            return a if study.model == "mlp" else a.reshape(-1, *in_shape)
+
+        data = (shaped(x), y, shaped(split.x_train), split.y_train)
+        data += (shaped(split.x_test), split.y_test)
+        frames = []
+        for model, seed, checkpoint in runs:
+            history = _train_and_record(study, activation, model, seed, out / checkpoint, *data)
+            frame = history.to_frame()
+            if seed is not None:  # a module without a ``seed`` attribute leaves it empty
+                frame["seed"] = seed
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True)
         frame.insert(0, "activation", activation)
         write_csv(frame, out / f"history_{activation}.csv")
     return time.perf_counter() - started
+
+
+def _train_and_record(
+    study: PlaneStudy,
+    activation: str,
+    model: Any,
+    seed: int | None,
+    checkpoint: Path,
+    x: Any,
+    y: Any,
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
+) -> Any:
+    """Train ``model`` (an ensemble, or the network of ``seed``) while recording its plane.
+
+    Returns its :class:`~ibkit.nn.TrainingHistory`. A network of one seed shuffles its
+    batches with ``random_state=seed``, an ensemble with its members' seeds.
+    """
+    from ibkit.nn import InformationPlane, fit
+    from ibkit.nn.training import checkpoint_epoch
+
+    plane = InformationPlane(
+        model,
+        x,
+        y,
+        estimators={label: PLANE_ESTIMATORS[label] for label in study.estimators},
+        schedule="log",
+        n_epochs=study.epochs + 1,
+        n_points=study.n_points,
+        track_gradients=study.track_gradients,
+        path=checkpoint.parent / f"plane_{activation}.csv",
+        run=activation,
+        seed=seed,
+        labels={"activation": activation},
+    )
+    with plane:
+        missing = plane.missing_epochs()
+        if missing and min(missing) <= checkpoint_epoch(checkpoint):
+            checkpoint.unlink()  # only training again reaches the epochs it has passed
+        history = fit(
+            model,
+            x_train,
+            y_train,
+            epochs=study.epochs,
+            batch_size=study.batch_size,
+            optimizer=study.optimizer,
+            lr=study.lr,
+            random_state=seed,
+            x_test=x_test,
+            y_test=y_test,
+            on_epoch=plane.record,
+            checkpoint=checkpoint,
+        )
+        missing = plane.missing_epochs()
+    if missing:
+        raise RuntimeError(f"{plane.path} lacks the epochs {sorted(missing)} after training")
+    return history

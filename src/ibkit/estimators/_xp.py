@@ -1,0 +1,159 @@
+"""The few array operations whose spelling differs between numpy and torch.
+
+The pairwise estimators write their formulas once, against an array namespace ``xp``:
+:func:`namespace` gives numpy for numpy arrays and, for a torch tensor, an adapter that
+works on the tensor's device. Everything numpy and torch spell alike (``@``,
+``xp.exp(a, out=a)``, ``xp.clip``, ``xp.square``, ``xp.einsum``, ``xp.hstack``,
+``xp.matmul``) is called directly; the adapters below cover the rest. torch is imported
+only when a tensor is seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["is_tensor", "namespace", "to_numpy"]
+
+
+def is_tensor(a: Any) -> bool:
+    """Whether ``a`` is a torch tensor (answered without importing torch)."""
+    return type(a).__module__.startswith("torch")
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """A tensor's values as a numpy array on the host; anything else unchanged."""
+    return a.detach().cpu().numpy() if is_tensor(a) else a
+
+
+class _Numpy:
+    """numpy itself, plus the operations that torch spells differently."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    @staticmethod
+    def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct rows (sorted), the row of each input row, and the counts."""
+        values, inverse, counts = np.unique(a, axis=0, return_inverse=True, return_counts=True)
+        return values, inverse.reshape(-1), counts
+
+    @staticmethod
+    def ldexp(a: np.ndarray, exponent: int) -> np.ndarray:
+        return np.ldexp(a, exponent)
+
+    @staticmethod
+    def var0(a: np.ndarray) -> np.ndarray:
+        """Column variances (divided by ``n``)."""
+        return a.var(axis=0)
+
+    @staticmethod
+    def astype(a: np.ndarray, dtype: type) -> np.ndarray:
+        return a.astype(dtype)
+
+    @staticmethod
+    def transposed(a: np.ndarray) -> np.ndarray:
+        """``a.T``, contiguous."""
+        return np.ascontiguousarray(a.T)
+
+    @staticmethod
+    def empty(size: int, like: np.ndarray) -> np.ndarray:
+        """An uninitialised 1-D buffer of the dtype (and device) of ``like``."""
+        return np.empty(size, dtype=like.dtype)
+
+    @staticmethod
+    def zeros(shape: tuple[int, ...]) -> np.ndarray:
+        """float64 zeros."""
+        return np.zeros(shape)
+
+    @staticmethod
+    def fill_diagonal(a: np.ndarray, value: float) -> None:
+        np.fill_diagonal(a, value)
+
+    @staticmethod
+    def distances(a: np.ndarray) -> np.ndarray:
+        """Euclidean distances between the rows, from their differences."""
+        from scipy.spatial.distance import pdist, squareform
+
+        return squareform(pdist(a))
+
+    @staticmethod
+    def kth_smallest(a: np.ndarray, k: int) -> np.ndarray:
+        """The ``k``-th smallest entry of each row (``k = 0``: the smallest)."""
+        return np.partition(a, k, axis=1)[:, k]
+
+    @staticmethod
+    def eigvalsh(a: np.ndarray) -> np.ndarray:
+        """Eigenvalues of a symmetric matrix, on the host."""
+        from scipy.linalg import eigvalsh
+
+        return eigvalsh(a, check_finite=False)
+
+    @staticmethod
+    def from_host(a: np.ndarray) -> np.ndarray:
+        """A host array where the work is done (the tensor's device, for torch)."""
+        return a
+
+
+class _Torch:
+    """torch on one device, spelt as :class:`_Numpy`; numpy dtypes name torch's."""
+
+    def __init__(self, device: Any) -> None:
+        import torch
+
+        self.torch = torch
+        self.device = device
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.torch, name)
+
+    def dtype(self, dtype: type) -> Any:
+        """The torch dtype of a numpy dtype."""
+        return getattr(self.torch, np.dtype(dtype).name)
+
+    def unique_rows(self, a: Any) -> tuple[Any, Any, Any]:
+        return self.torch.unique(a, dim=0, return_inverse=True, return_counts=True)
+
+    def ldexp(self, a: Any, exponent: int) -> Any:
+        return self.torch.ldexp(a, self.torch.tensor(exponent, device=a.device))
+
+    @staticmethod
+    def var0(a: Any) -> Any:
+        return a.var(dim=0, correction=0)
+
+    def astype(self, a: Any, dtype: type) -> Any:
+        return a.to(self.dtype(dtype))
+
+    @staticmethod
+    def transposed(a: Any) -> Any:
+        return a.T.contiguous()
+
+    @staticmethod
+    def empty(size: int, like: Any) -> Any:
+        return like.new_empty(size)
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        return self.torch.zeros(shape, dtype=self.torch.float64, device=self.device)
+
+    @staticmethod
+    def fill_diagonal(a: Any, value: float) -> None:
+        a.fill_diagonal_(value)
+
+    def distances(self, a: Any) -> Any:
+        return self.torch.cdist(a, a, compute_mode="donot_use_mm_for_euclid_dist")
+
+    @staticmethod
+    def kth_smallest(a: Any, k: int) -> Any:
+        return a.kthvalue(k + 1, dim=1).values
+
+    def eigvalsh(self, a: Any) -> np.ndarray:
+        return self.torch.linalg.eigvalsh(a).cpu().numpy()
+
+    def from_host(self, a: np.ndarray) -> Any:
+        return self.torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+
+
+def namespace(a: Any) -> Any:
+    """numpy for an array, a torch adapter on the tensor's device for a tensor."""
+    return _Torch(a.device) if is_tensor(a) else _Numpy()

@@ -1,0 +1,191 @@
+"""Memory of the information-plane recorder, measured by buffer and traced array sizes.
+
+The recorder holds one layer's activations at a time (n x width float32); these tests
+check that bound on a small convolutional net, where the widest layer is far below the
+sum over layers, and that the numbers equal those of activations captured all at once.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ibkit._validation import InvalidParameterError
+from ibkit.estimators import MIEstimator, get_estimator
+from ibkit.nn.ensemble import EnsembleMLP
+from ibkit.nn.plane import InformationPlane, plane_points
+
+N = 256
+#: Widths of the recorded layers of :func:`_conv_net`: its ReLUs (4 x 16 x 16, 8 x 8 x 8
+#: and 16 units) and the softmax output (3).
+WIDTHS = {"1": 1024, "3": 512, "6": 16, "output": 3}
+
+
+def _conv_net():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 8, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(512, 16),
+        nn.ReLU(),
+        nn.Linear(16, 3),
+    )
+
+
+def _probe(n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 1, 16, 16)).astype(np.float32), rng.integers(0, 3, n)
+
+
+class _Constant(MIEstimator):
+    """An estimator that reads nothing: its point is fixed, so the memory traced during a
+    record is the recorder's own."""
+
+    name = "constant"
+
+    def __init__(self):
+        super().__init__()
+        binning = get_estimator("binning")
+        self.point = binning.plane_point(np.arange(4.0), np.arange(4), np.array([0, 0, 1, 1]))
+
+    def plane_point(self, t, x_labels, y_labels, *, units="bits", random_state=None):
+        return self.point
+
+    def _estimate_nats(self, samples, rng):
+        raise AssertionError("not called")
+
+
+def test_peak_buffer_is_one_layer_whatever_the_layers_and_epochs():
+    x, y = _probe()
+    with InformationPlane(_conv_net(), x, y, "binning", batch_size=100) as plane:
+        peaks = []
+        for epoch in range(3):
+            plane.record(epoch)
+            peaks.append(plane.peak_buffer_bytes)
+    widths = plane.results.groupby("layer", sort=False)["width"].first()
+    assert widths.to_dict() == WIDTHS
+    assert peaks == [N * max(WIDTHS.values()) * 4] * 3
+    assert peaks[0] < N * sum(WIDTHS.values()) * 4
+
+
+def test_traced_memory_of_a_record_is_one_layer_not_the_sum():
+    # With an estimator that allocates nothing, the arrays a record allocates are the
+    # recorder's: one layer's buffer (1 MiB here), not all four layers (1.5 MiB).
+    x, y = _probe()
+    with InformationPlane(_conv_net(), x, y, _Constant(), batch_size=64) as plane:
+        plane.record(0)  # warm up: pandas and torch caches
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            plane.record(1)
+            peak = tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+    one_layer = N * max(WIDTHS.values()) * 4
+    assert one_layer <= peak < one_layer + N * sorted(WIDTHS.values())[-2] * 4 // 2
+
+
+def test_an_ensemble_buffer_holds_one_layer_of_every_member():
+    x = np.random.default_rng(0).normal(size=(N, 12)).astype(np.float32)
+    model = EnsembleMLP(3, 12, (6, 4), 2, "tanh")
+    with InformationPlane(model, x, np.arange(N) % 2, "binning") as plane:
+        plane.record(0)
+    assert plane.peak_buffer_bytes == 3 * N * 6 * 4
+
+
+def test_streamed_layers_give_the_points_of_activations_captured_at_once():
+    x, y = _probe()
+    model = _conv_net()
+    estimators = ["binning", "kde"]
+    with InformationPlane(model, x, y, estimators, batch_size=100) as plane:
+        plane.record(0)
+    with torch.no_grad():
+        h1 = model[:2](torch.from_numpy(x))
+        h2 = model[2:4](h1)
+        h3 = model[4:7](h2)
+        out = torch.softmax(model[7](h3), dim=1)
+    acts = {name: a.flatten(1).numpy() for name, a in zip(WIDTHS, (h1, h2, h3, out), strict=True)}
+    rng = np.random.default_rng([0, 0, 0])  # the recorder's stream of epoch 0
+    expected = plane_points(acts, y, estimators=estimators, random_state=rng)
+    got = plane.results
+    for column in ("layer", "width", "estimator"):
+        assert got[column].tolist() == expected[column].tolist()
+    columns = ["i_xt", "i_ty", "i_xt_lower", "i_xt_upper"]
+    np.testing.assert_allclose(got[columns].to_numpy(float), expected[columns].to_numpy(float))
+
+
+def test_a_forward_pass_stops_at_the_captured_layer():
+    model = _conv_net()
+    calls = []
+    model[7].register_forward_hook(lambda *_: calls.append(1))
+    x, y = _probe()
+    plane = InformationPlane(model, x, y, "binning", layers=["1"], output=None, batch_size=64)
+    with plane:
+        calls.clear()
+        rows = plane.record(0)
+    assert calls == []  # the last linear layer never ran during the record
+    assert rows["layer"].tolist() == ["1"]
+
+
+def test_probe_subsample_is_reproducible_and_recorded():
+    x, y = _probe()
+    model = _conv_net()
+
+    def record(**kwargs):
+        with InformationPlane(model, x, y, "binning", output=None, **kwargs) as plane:
+            plane.record(0)
+        return plane
+
+    a, b = record(probe_size=50, random_state=3), record(probe_size=50, random_state=3)
+    other = record(probe_size=50, random_state=4)
+    idx = a.probe_indices
+    assert idx.shape == (50,) and np.all(np.diff(idx) > 0) and idx.max() < N
+    np.testing.assert_array_equal(idx, b.probe_indices)
+    assert not np.array_equal(idx, other.probe_indices)
+    with InformationPlane(model, x[idx], y[idx], "binning", output=None, random_state=3) as p:
+        p.record(0)
+    assert a.results[["i_xt", "i_ty"]].equals(p.results[["i_xt", "i_ty"]])
+    assert a.peak_buffer_bytes == 50 * max(WIDTHS.values()) * 4
+    assert record().probe_indices is None
+
+
+@pytest.mark.parametrize(
+    ("probe_size", "match"),
+    [
+        (1, "probe_size must be an integer >= 2; got 1"),
+        (N + 1, f"probe_size must be at most the {N} probe rows; got {N + 1}"),
+        (2.5, "probe_size must be an integer"),
+    ],
+)
+def test_probe_size_rejects(probe_size, match):
+    x, y = _probe()
+    with pytest.raises(InvalidParameterError, match=match):
+        InformationPlane(_conv_net(), x, y, "binning", probe_size=probe_size)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        get_estimator("binning"),
+        get_estimator("kde", chunk_size=256),
+        get_estimator("renyi", batch_size=500),
+    ],
+    ids=["binning", "kde", "renyi"],
+)
+def test_plane_estimators_build_nothing_n_by_n(estimator):
+    # n = 3000 rows of 20 units: an n x n float64 array would take 72 MB, the layer 0.5 MB.
+    n, width = 3000, 20
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=(n, width)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        estimator.plane_point(t, np.arange(n), rng.integers(0, 2, n), random_state=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n * n * 8 / 8
