@@ -295,6 +295,18 @@ def test_plane_writes_figures_summary_and_resumes(tmp_path):
     assert pd.read_csv(out / "results.csv").equals(results)
 
 
+def test_a_saturated_layer_is_one_warning_line(tmp_path):
+    # after two epochs the first tanh layers tell the 4096 inputs apart at bin size 0.07
+    result = invoke("plane", "--activations", "tanh", "--seeds", "1", "--epochs", "2",
+                    "--points", "2", "--estimators", "bin0.07", "--out", tmp_path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert warned and all(line.startswith("ibkit plane: warning: layer '") for line in warned)
+    assert any("'act1'" in line and "sits at the ceiling of estimator 'bin0.07'" in line
+               for line in warned)  # fmt: skip
+    assert "Warning" not in result.stderr  # no Python warning format, no source lines
+
+
 def test_plane_prints_the_compression_table(tmp_path):
     result = invoke("plane", "--activations", "relu", "--seeds", "2", "--epochs", "5",
                     "--points", "2", "--estimators", "bin0.07", "--out", tmp_path)  # fmt: skip

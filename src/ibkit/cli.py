@@ -53,7 +53,8 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _warnings_as_lines(ctx):
+                return super().invoke(ctx)
         except typer.TyperException as exc:  # a usage error of a command: bad option, ...
             sub = getattr(exc, "ctx", None) or ctx
             _fail(sub.command_path, getattr(exc, "format_message", exc.__str__)())
@@ -61,6 +62,19 @@ class _Group(TyperGroup):
             _fail(_command(ctx), str(exc))
         except DivergenceError as exc:
             _fail(_command(ctx), str(exc), FAILED_STATUS)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(ctx: typer.Context) -> Iterator[None]:
+    """Show each warning as one line ``ibkit CMD: warning: ...`` on stderr."""
+
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        line = " ".join(str(message).split())
+        typer.echo(f"{_command(ctx)}: warning: {line}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def _command(ctx: typer.Context) -> str:
