@@ -189,3 +189,28 @@ def test_plane_estimators_build_nothing_n_by_n(estimator):
     finally:
         tracemalloc.stop()
     assert peak < n * n * 8 / 8
+
+
+class _NoisyInEval(nn.Module):
+    """Adds fresh Gaussian noise in train and eval mode alike (a sampling layer)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.randn_like(x)
+
+
+def test_a_random_model_gives_every_layer_the_same_draws_and_leaves_the_rng_alone():
+    # act2 is a copy of act1 (an identity after it): one forward pass would give equal
+    # activations, and so must the per-layer passes, chunk by chunk
+    model = nn.Sequential(nn.Linear(4, 3), _NoisyInEval(), nn.Tanh(), nn.Identity())
+    x = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    y = np.arange(50) % 2
+    plane = InformationPlane(
+        model, x, y, estimators=["binning"], layers=["2", "3"], output=None, batch_size=16
+    )
+    with plane:
+        state = torch.get_rng_state()
+        first, second = plane._capture("2"), plane._capture("3")
+        np.testing.assert_array_equal(first, second)
+        assert torch.equal(torch.get_rng_state(), state)
+        assert plane.record(0) is not None
+        assert torch.equal(torch.get_rng_state(), state)

@@ -118,6 +118,8 @@ COLUMNS = (
     "units",
     *DIAGNOSTIC_COLUMNS,
 )
+#: The seed of torch's generator during the recorder's forward passes (see ``_forward``).
+_PASS_SEED = 0
 _POINT_COLUMNS = COLUMNS[COLUMNS.index("layer") :]
 _TEXT_COLUMNS = ("run", "layer", "estimator", "units")
 _OUTPUTS = ("softmax", "logits", None)
@@ -705,7 +707,13 @@ class InformationPlane:
         self.layer_names = list(self._calls)
 
     def _forward(self, probe: torch.Tensor, mode: str) -> None:
-        """Run ``probe`` through the model in eval mode without autograd, in chunks."""
+        """Run ``probe`` through the model in eval mode without autograd, in chunks.
+
+        Each chunk draws from torch's generator seeded alike (and restored afterwards), so
+        a model that stays random in eval mode (sampling layers, noise) gives every
+        layer's pass the same draws up to that layer: the layers of one record are those
+        of one forward pass, and recording leaves the training's random stream alone.
+        """
         device = next((p.device for p in self.model.parameters()), torch.device("cpu"))
         dtype = next(
             (p.dtype for p in self.model.parameters() if p.is_floating_point()), torch.float32
@@ -713,9 +721,11 @@ class InformationPlane:
         was_training = self.model.training
         self.model.eval()
         self._mode = mode
+        devices = [device] if device.type == "cuda" else []
         try:
-            with torch.no_grad():
+            with torch.no_grad(), torch.random.fork_rng(devices=devices):
                 for start in range(0, probe.shape[0], self.batch_size):
+                    torch.manual_seed(_PASS_SEED + start)  # each chunk alike in every pass
                     stop = min(start + self.batch_size, probe.shape[0])
                     self._rows = slice(start, stop)
                     chunk = probe[start:stop].to(device)
