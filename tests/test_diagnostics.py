@@ -125,6 +125,19 @@ def test_renyi_ceiling_is_log_of_the_rows_per_gram_matrix(batch_size, ceiling):
     assert not wide.plane_point(t, np.arange(10), np.arange(10) % 2)[0].diagnostics.at_ceiling
 
 
+def test_renyi_ceiling_of_i_ty_is_the_label_entropy():
+    # identity Gram matrix (a kernel far narrower than the spacing) and two balanced
+    # labels: I(T;Y) = log 10 + log 2 - log 10 = 1 bit, the Renyi entropy of the labels
+    t = np.arange(10.0)[:, None]
+    est = get_estimator("renyi", kernel_width=1e-3, alpha=2.0)
+    _, ty = est.plane_point(t, np.arange(10), np.arange(10) % 2, random_state=0)
+    assert_allclose([ty.value, ty.diagnostics.ceiling], 1.0, rtol=1e-9)
+    assert ty.diagnostics.at_ceiling
+    uneven = np.r_[np.zeros(7, int), np.ones(3, int)]  # S_2 = -log2(0.7**2 + 0.3**2)
+    _, ty = est.plane_point(t, np.arange(10), uneven, random_state=0)
+    assert_allclose(ty.diagnostics.ceiling, -math.log2(0.58), rtol=1e-12)
+
+
 def test_negative_values_are_flagged_and_continuous_methods_have_no_ceiling():
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal(2000), rng.standard_normal(2000)  # independent

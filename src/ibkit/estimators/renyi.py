@@ -306,8 +306,16 @@ class RenyiEstimator(MIEstimator):
 
     def _ceiling_nats(self, samples: Samples) -> float:
         r""":math:`\log \min(n, \text{batch\_size})`: every entropy of a Gram matrix of
-        ``m`` rows is at most :math:`\log m`, and so is :math:`I_\alpha \le S_\alpha(A)`."""
-        return math.log(min(samples.n, self.params["batch_size"]))
+        ``m`` rows is at most :math:`\log m`, and so is :math:`I_\alpha \le S_\alpha(A)`.
+
+        With discrete ``y`` on one batch (``n <= batch_size``), also at most
+        :math:`S_\alpha(A_Y)`, the Rényi entropy of the label frequencies (the same bound
+        on the label side), as for the plug-in estimators."""
+        ceiling = math.log(min(samples.n, self.params["batch_size"]))
+        if samples.y_discrete and samples.n <= self.params["batch_size"]:
+            labels = _renyi_entropy_nats(_label_eigenvalues(samples.y), self.params["alpha"])
+            ceiling = min(ceiling, labels)
+        return ceiling
 
     def _mean_mi(self, t: Any, others: list[Samples], rng: np.random.Generator) -> list[float]:
         r""":math:`I_\alpha(T; Y)` in nats for the ``y`` of each of ``others``, averaged over
