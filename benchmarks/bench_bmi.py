@@ -46,7 +46,7 @@ from bench_estimators import (
     report_estimates,
     run_all,
 )
-from report import markdown_table, print_table, versions, write_json
+from report import finish, print_markdown, show_table, versions
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bmi.json"
 
@@ -150,9 +150,7 @@ def print_speed(rows: list[dict[str, Any]]) -> str:
                 f"{delta:.1e}",
             )
         )
-    print(f"\nKSG (k=3) time at n = {SPEED_N}, best of repeats")
-    print_table(header, body)
-    return markdown_table(header, body)
+    return show_table(f"\nKSG (k=3) time at n = {SPEED_N}, best of repeats", header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,10 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     out = report_estimates(args, ns, seeds, methods, records, vers, [m.key for m in methods])
     speed_md = print_speed(speed) if speed else ""
     if speed_md:
-        print(f"\nMarkdown:\n\n{speed_md}")
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
+        print_markdown(speed_md)
     speed_out = {"speed_n": SPEED_N, "speed": speed, "speed_markdown": speed_md}
-    write_json(args.out, {**out, **speed_out, "total_seconds": total})
+    finish(args.out, {**out, **speed_out}, total)
     return 0
 
 

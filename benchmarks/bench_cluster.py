@@ -25,14 +25,13 @@ Results go to ``benchmarks/results/cluster.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import markdown_table, print_table, versions, write_json
+from report import default_repeats, finish, print_markdown, quick_parser, show_table, versions
 from scipy import sparse
 from sklearn.metrics import adjusted_mutual_info_score
 
@@ -147,31 +146,25 @@ def table(rows: list[dict[str, Any]], sizes: dict[str, int], n_init: int, i_xy: 
                 f"{r['i_ty_bits']:.4f}",
             )
         )
-    print(
+    title = (
         f"\nsIB on {sizes['n_docs']} documents × {sizes['n_terms']} terms, "
         f"{sizes['n_topics']} planted topics, n_init={n_init}; I(X;Y) = {i_xy:.4f} bits"
     )
-    print_table(header, body)
-    return markdown_table(header, body)
+    return show_table(title, header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="500 × 2000 corpus, one process")
+    parser = quick_parser(__doc__.split("\n")[0], RESULTS, "500 × 2000 corpus, one process")
     parser.add_argument("--n-init", type=int, default=10, help="restarts for every tool (10)")
-    parser.add_argument("--repeats", type=int, help="timings per cell (3; quick 1)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = default_repeats(args)
 
     started = time.perf_counter()
     sizes, i_xy, rows = measure(args.quick, args.n_init, repeats)
     total = time.perf_counter() - started
     markdown = table(rows, sizes, args.n_init, i_xy)
-    print("\nMarkdown:\n")
-    print(markdown)
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-    write_json(
+    print_markdown(markdown)
+    finish(
         args.out,
         {
             "quick": args.quick,
@@ -187,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             "versions": versions(("ibkit", "numpy", "scipy", "scikit-learn", "sib-clustering")),
             "rows": rows,
             "markdown": markdown,
-            "total_seconds": total,
         },
+        total,
     )
     return 0
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import markdown_table, print_table, versions, write_json
+from report import finish, markdown_table, print_table, versions
 
 from ibkit.datasets import (
     GroundTruthTask,
@@ -385,8 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
     everywhere = [m.key for m in methods if m.tasks is None and not m.only_1d]
     out = report_estimates(args, ns, seeds, methods, records, vers, everywhere)
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-    write_json(args.out, {**out, "total_seconds": total})
+    finish(args.out, out, total)
     return 0
 
 

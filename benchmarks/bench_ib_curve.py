@@ -41,7 +41,7 @@ from peers import (
     mutual_information_bits,
     run_tool,
 )
-from report import print_table, versions, write_json
+from report import finish, print_table, versions
 
 from ibkit.ib import upper_concave_envelope
 
@@ -389,7 +389,6 @@ def main(argv: list[str] | None = None) -> int:
     if floor_error:
         print(f"\nper-iteration floor unavailable: {floor_error}")
     total = time.perf_counter() - started
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
 
     out = {
         "betas": BETAS.tolist(),
@@ -401,9 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         "problems": records,
         "iteration_floor": floor,
         "iteration_floor_error": floor_error,
-        "total_seconds": total,
     }
-    write_json(args.out, out)
+    finish(args.out, out, total)
     return 0
 
 

@@ -29,7 +29,6 @@ Results go to ``benchmarks/results/kde.json``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import markdown_table, print_table, versions, write_json
+from report import default_repeats, finish, print_markdown, quick_parser, show_table, versions
 from scipy.integrate import quad
 from scipy.special import logsumexp
 
@@ -242,9 +241,8 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
     if any("baseline" in r for r in rows):
         header += ("kde float32 before", "speed-up", "noisy_mc before", "speed-up")
         body = [cells + baseline_cells(r) for cells, r in zip(body, rows, strict=True)]
-    print("\nOne plane_point (I(X;T) and I(T;Y)) at n = 4096, best of repeats")
-    print_table(header, body)
-    return markdown_table(header, body)
+    title = "\nOne plane_point (I(X;T) and I(T;Y)) at n = 4096, best of repeats"
+    return show_table(title, header, body)
 
 
 def baseline_cells(row: dict[str, Any]) -> tuple[str, ...]:
@@ -272,21 +270,16 @@ def accuracy_table(rows: list[dict[str, Any]]) -> str:
         )
         for r in rows
     ]
-    print("\n1-D noisy layer against quadrature (bits)")
-    print_table(header, body)
-    return markdown_table(header, body)
+    return show_table("\n1-D noisy layer against quadrature (bits)", header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="width 10 only, 1 repeat")
-    parser.add_argument("--repeats", type=int, help="timings per cell (3; quick 1)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    parser = quick_parser(__doc__.split("\n")[0], RESULTS, "width 10 only, 1 repeat")
     parser.add_argument(
         "--baseline", type=Path, help="JSON of an earlier run, for before/after columns"
     )
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = default_repeats(args)
 
     started = time.perf_counter()
     speed_rows = speed(args.quick, repeats)
@@ -297,12 +290,8 @@ def main(argv: list[str] | None = None) -> int:
 
     speed_md = speed_table(speed_rows)
     accuracy_md = accuracy_table(accuracy_rows)
-    print("\nMarkdown:\n")
-    print(speed_md)
-    print()
-    print(accuracy_md)
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-    write_json(
+    print_markdown(speed_md, accuracy_md)
+    finish(
         args.out,
         {
             "quick": args.quick,
@@ -312,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             "accuracy": accuracy_rows,
             "speed_markdown": speed_md,
             "accuracy_markdown": accuracy_md,
-            "total_seconds": total,
         },
+        total,
     )
     return 0
 

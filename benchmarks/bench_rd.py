@@ -30,7 +30,6 @@ go to ``benchmarks/results/rd.json``.
 
 from __future__ import annotations
 
-import argparse
 import math
 import string
 import sys
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import markdown_table, print_table, versions, write_json
+from report import default_repeats, finish, print_markdown, quick_parser, show_table, versions
 from scipy.special import xlogy
 
 from ibkit.rd import rd_curve
@@ -184,27 +183,26 @@ def table(rows: list[dict]) -> str:
         )
         for r in rows
     ]
-    print("\nRate–distortion curves under Hamming distortion, against the closed form")
-    print_table(header, body)
-    return markdown_table(header, body)
+    title = "\nRate–distortion curves under Hamming distortion, against the closed form"
+    return show_table(title, header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="two sources, 11 slopes")
-    parser.add_argument("--repeats", type=int, help="timings of ibkit per cell (3; quick 1)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    parser = quick_parser(
+        __doc__.split("\n")[0],
+        RESULTS,
+        "two sources, 11 slopes",
+        "timings of ibkit per cell (3; quick 1)",
+    )
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = default_repeats(args)
 
     started = time.perf_counter()
     rows = run(args.quick, repeats)
     total = time.perf_counter() - started
     markdown = table(rows)
-    print("\nMarkdown:\n")
-    print(markdown)
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-    write_json(
+    print_markdown(markdown)
+    finish(
         args.out,
         {
             "quick": args.quick,
@@ -212,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             "versions": versions(("ibkit", "dit", "numpy", "scipy")),
             "rows": rows,
             "markdown": markdown,
-            "total_seconds": total,
         },
+        total,
     )
     return 0
 

@@ -24,14 +24,13 @@ rule, one call. Results go to ``benchmarks/results/renyi.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import markdown_table, print_table, versions, write_json
+from report import default_repeats, finish, print_markdown, quick_parser, show_table, versions
 from scipy.linalg import eigvalsh
 
 from ibkit.datasets import tishby_12bit
@@ -135,27 +134,21 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
         )
         for r in rows
     ]
-    print(f"\nOne plane_point (I(X;T) and I(T;Y)) at n = {rows[0]['n']}, best of repeats")
-    print_table(header, body)
-    return markdown_table(header, body)
+    title = f"\nOne plane_point (I(X;T) and I(T;Y)) at n = {rows[0]['n']}, best of repeats"
+    return show_table(title, header, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1024 inputs, 1 call (smoke run)")
-    parser.add_argument("--repeats", type=int, help="timings per cell (3; quick 1)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    parser = quick_parser(__doc__.split("\n")[0], RESULTS, "1024 inputs, 1 call (smoke run)")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = default_repeats(args)
 
     started = time.perf_counter()
     rows = speed(args.quick, repeats)
     total = time.perf_counter() - started
     markdown = speed_table(rows)
-    print("\nMarkdown:\n")
-    print(markdown)
-    print(f"\ntotal benchmark time {total:.0f} s; JSON: {args.out}")
-    write_json(
+    print_markdown(markdown)
+    finish(
         args.out,
         {
             "quick": args.quick,
@@ -163,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             "versions": versions(("ibkit", "numpy", "scipy")),
             "speed": rows,
             "speed_markdown": markdown,
-            "total_seconds": total,
         },
+        total,
     )
     return 0
 
