@@ -126,18 +126,15 @@ def plot_ib_curve(
     label = "IB frontier" if label is None else label
     if show_critical and len(crit):
         label += _critical_suffix(crit, approx=True)
-    (frontier,) = ax.plot(
+    color = _draw_frontier(
+        ax,
         curve.envelope_i_xt,
         curve.envelope_i_ty,
-        "-",
         color=color,
-        lw=1.8,
-        solid_joinstyle="round",
         label=label,
-        zorder=3,
+        gid="ibkit-frontier",
+        solid_joinstyle="round",
     )
-    frontier.set_gid("ibkit-frontier")
-    color = frontier.get_color()
 
     if show_points:
         if color_by_beta:
@@ -155,19 +152,9 @@ def plot_ib_curve(
             cbar.set_label(r"$\log_{10}\beta$", fontsize=8)
             cbar.ax.tick_params(labelsize=7)
             cbar.outline.set_visible(False)
+            points.set_gid("ibkit-solutions")
         else:
-            (points,) = ax.plot(
-                curve.i_xt,
-                curve.i_ty,
-                "o",
-                ms=4,
-                mfc="white",
-                mec=color,
-                mew=1.0,
-                zorder=4,
-                clip_on=False,
-            )
-        points.set_gid("ibkit-solutions")
+            _draw_solutions(ax, curve.i_xt, curve.i_ty, color, "ibkit-solutions")
 
     if show_critical and len(change):
         _mark_critical(ax, curve.i_xt[change], curve.i_ty[change], color)
@@ -326,17 +313,9 @@ def plot_gaussian_ib(
     label = "Gaussian IB" if label is None else label
     if show_critical and len(crit):
         label += _critical_suffix(crit, approx=False)
-    (line,) = ax.plot(
-        result.i_xt[order],
-        result.i_ty[order],
-        "-",
-        color=color,
-        lw=1.8,
-        label=label,
-        zorder=3,
+    color = _draw_frontier(
+        ax, result.i_xt[order], result.i_ty[order], color=color, label=label, gid="ibkit-gaussian"
     )
-    line.set_gid("ibkit-gaussian")
-    color = line.get_color()
     if show_critical and len(crit):
         _mark_critical(ax, *result.information_at(crit), color)
     if show_bounds:
@@ -384,29 +363,16 @@ def plot_rd_curve(
     ax = _prepare_axes(ax, curve.units)
     ax.set_xlabel(r"distortion $E\,d(X,\hat X)$")
     ax.set_ylabel(rf"rate $I(X;\hat X)$ [{curve.units}]")
-    (frontier,) = ax.plot(
+    color = _draw_frontier(
+        ax,
         curve.envelope_distortion,
         curve.envelope_rate,
-        "-",
         color=color,
-        lw=1.8,
         label="R(D)" if label is None else label,
-        zorder=3,
+        gid="ibkit-rd-frontier",
     )
-    frontier.set_gid("ibkit-rd-frontier")
-    color = frontier.get_color()
     if show_points:
-        ax.plot(
-            curve.distortion,
-            curve.rate,
-            "o",
-            ms=4,
-            mfc="white",
-            mec=color,
-            mew=1.0,
-            zorder=4,
-            clip_on=False,
-        )[0].set_gid("ibkit-rd-solutions")
+        _draw_solutions(ax, curve.distortion, curve.rate, color, "ibkit-rd-solutions")
     ax.axvline(curve.d_min, ls=":", lw=0.9, color=color, alpha=0.7, zorder=1).set_gid("ibkit-d_min")
     _finish(ax, curve.d_max, curve.rate_at_d_min, legend)
     return ax
@@ -534,6 +500,22 @@ def _draw_bounds(ax: Any, i_xy: float, units: str, color: Any) -> None:
             zorder=1,
             label=r"$I(T;Y) = I(X;T)$ (data processing)",
         ).set_gid(_GID_DIAGONAL)
+
+
+def _draw_frontier(
+    ax: Any, x: Any, y: Any, *, color: Any, label: str, gid: str, **style: Any
+) -> Any:
+    """The curve as a labelled solid line (tagged ``gid``); returns its colour."""
+    (line,) = ax.plot(x, y, "-", color=color, lw=1.8, label=label, zorder=3, **style)
+    line.set_gid(gid)
+    return line.get_color()
+
+
+def _draw_solutions(ax: Any, x: Any, y: Any, color: Any, gid: str) -> None:
+    """The solution at each β as an open circle (tagged ``gid``)."""
+    ax.plot(x, y, "o", ms=4, mfc="white", mec=color, mew=1.0, zorder=4, clip_on=False)[0].set_gid(
+        gid
+    )
 
 
 def _critical_suffix(betas: np.ndarray, *, approx: bool, limit: int = 3) -> str:

@@ -405,13 +405,17 @@ class _Source:
     def d_max(self) -> float:
         return float((self.p_x @ self.distortion).min())
 
+    def _iterate(
+        self, log_kernel: np.ndarray, log_q: np.ndarray, max_iter: int, tol: float
+    ) -> tuple[_Point, int]:
+        """Blahut–Arimoto on the live inputs' rows ``log_kernel`` from ``log_q``."""
+        return _iterate(_rd_evaluation(self.p_x[self.live], log_kernel), log_q, max_iter, tol)
+
     def solve(
         self, beta: float, log_q: np.ndarray, max_iter: int, tol: float
     ) -> tuple[np.ndarray, int, float]:
         """Blahut–Arimoto at slope β from the log-marginal ``log_q``."""
-        live = self.live
-        evaluate = _rd_evaluation(self.p_x[live], -beta * self.excess[live])
-        point, n_iter = _iterate(evaluate, log_q, max_iter, tol)
+        point, n_iter = self._iterate(-beta * self.excess[self.live], log_q, max_iter, tol)
         return point.log_w, n_iter, point.gap
 
     def point(self, beta: float, log_q: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -430,8 +434,7 @@ class _Source:
         best = self.distortion[live] == self.distortion[live].min(axis=1, keepdims=True)
         used = best.any(axis=0)
         log_kernel = np.where(best[:, used], 0.0, -np.inf)
-        evaluate = _rd_evaluation(self.p_x[live], log_kernel)
-        point, _ = _iterate(evaluate, _uniform(int(used.sum())), max_iter, tol)
+        point, _ = self._iterate(log_kernel, _uniform(int(used.sum())), max_iter, tol)
         encoder = _encoder(point.log_w, log_kernel)
         return mutual_information_nats(self.p_x[live, None] * encoder), point.gap <= tol
 
@@ -453,6 +456,11 @@ def _prepare(p_x: Any, distortion: Any) -> _Source:
             "unchanged)"
         )
     return _Source(p, d)
+
+
+def _warn_unconverged(message: str) -> None:
+    """Issue ``message`` as a :class:`~ibkit.ConvergenceWarning` at the public caller."""
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 def _check_solver_options(max_iter: Any, tol: Any, units: Any) -> tuple[int, float, str]:
@@ -515,13 +523,11 @@ def blahut_arimoto(
     log_q, n_iter, gap = source.solve(beta, _uniform(source.n_out), max_iter, tol)
     converged = gap <= tol
     if not converged:
-        warnings.warn(
+        _warn_unconverged(
             f"blahut_arimoto did not converge in max_iter={max_iter} updates at "
             f"beta={beta:g} (gap {gap:.3g} nats > tol={tol:g}); increase max_iter or tol. "
             "Convergence is slowest near the slopes where a reproduction comes into use "
-            "and when two reproductions have nearly the same distortions.",
-            ConvergenceWarning,
-            stacklevel=2,
+            "and when two reproductions have nearly the same distortions."
         )
     encoder, rate, dist = source.point(beta, log_q)
     return RDResult(
@@ -589,12 +595,12 @@ class _Tracer:
         """
         spread = float(self.source.excess.max())
         t = self.trace
-        beta = 1.0 / spread
-        self.solve(beta, pending=1)
-        while t.rates[0] > _END * r_max and t.betas[0] > _END * r_max / spread:
+        rate_end, dist_end = _END * r_max, _END * (d_max - d_min)
+        beta_low, beta_high = rate_end / spread, r_max / dist_end
+        self.solve(1.0 / spread, pending=1)
+        while t.rates[0] > rate_end and t.betas[0] > beta_low:
             self.solve(t.betas[0] / 2.0, pending=1)
-        beta_high = r_max / (_END * (d_max - d_min))
-        while t.distortions[-1] - d_min > _END * (d_max - d_min) and t.betas[-1] < beta_high:
+        while t.distortions[-1] - d_min > dist_end and t.betas[-1] < beta_high:
             self.solve(t.betas[-1] * 2.0, pending=1)
 
     def refine(self, step_d: float, step_r: float, budget: int) -> None:
@@ -604,16 +610,15 @@ class _Tracer:
         1 % in β, or ``budget`` new β are spent.
         """
         t = self.trace
+
+        def far(k: int) -> bool:
+            return t.betas[k + 1] > 1.01 * t.betas[k] and (
+                abs(t.distortions[k + 1] - t.distortions[k]) > step_d
+                or abs(t.rates[k + 1] - t.rates[k]) > step_r
+            )
+
         while budget > 0:
-            todo = [
-                k
-                for k in range(len(t.betas) - 1)
-                if t.betas[k + 1] > 1.01 * t.betas[k]
-                and (
-                    abs(t.distortions[k + 1] - t.distortions[k]) > step_d
-                    or abs(t.rates[k + 1] - t.rates[k]) > step_r
-                )
-            ][:budget]
+            todo = [k for k in range(len(t.betas) - 1) if far(k)][:budget]
             if not todo:
                 return
             for done, k in enumerate(reversed(todo)):
@@ -707,12 +712,10 @@ def rd_curve(
     t = tracer.trace
     converged = np.array(t.converged + [end_converged])
     if not converged.all():
-        warnings.warn(
+        _warn_unconverged(
             f"rd_curve: {int((~converged).sum())} of {len(converged)} solves (the beta "
             "values and the end at D_min) did not converge within max_iter; increase "
-            "max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
+            "max_iter or tol."
         )
     rates, dists = np.array(t.rates), np.array(t.distortions)
     # the lower convex envelope of (D, R) is the upper concave one of (D, −R)
@@ -800,11 +803,9 @@ def channel_capacity(
     point, n_iter = _iterate(evaluate, _uniform(channel.shape[0]), max_iter, tol)
     gap = point.gap
     if gap > tol:
-        warnings.warn(
+        _warn_unconverged(
             f"channel_capacity did not converge in max_iter={max_iter} updates (gap "
-            f"{gap:.3g} nats > tol={tol:g}); increase max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
+            f"{gap:.3g} nats > tol={tol:g}); increase max_iter or tol."
         )
     log_p = point.log_w
     p = np.exp(log_p)
