@@ -42,6 +42,7 @@ from ibkit._validation import (
     ConvergenceWarning,
     InvalidParameterError,
     check_int,
+    check_positive,
     check_random_state,
     from_nats,
 )
@@ -52,7 +53,8 @@ __all__: list[str] = []
 class IBClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Base of the IB clustering estimators: input checks, ``predict``, ``transform``.
 
-    Subclasses implement ``fit`` and end it with :meth:`_store`.
+    Subclasses implement ``fit``: :meth:`_fit_counts` first, :meth:`_store` last, and
+    for the restarting solvers :meth:`_stopping` and :meth:`_best_restart` between.
     """
 
     def __sklearn_tags__(self) -> Any:
@@ -120,6 +122,52 @@ class IBClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
                 "or pass more rows"
             )
         return k
+
+    def _fit_counts(self, X: Any) -> tuple[sparse.csr_matrix, int]:
+        """The preamble of every ``fit``: the counts of ``X`` and the checked ``n_clusters``."""
+        counts = self._counts(X, reset=True)
+        return counts, self._n_clusters(counts)
+
+    def _stopping(self, *, allow_zero_tol: bool) -> tuple[int, float]:
+        """``max_iter`` and ``tol`` of the restarting solvers, checked."""
+        max_iter = check_int(self.max_iter, "max_iter")
+        tol = check_positive(self.tol, "tol", allow_zero=allow_zero_tol)
+        return max_iter, tol
+
+    # ----------------------------------------------------------------- restarts
+
+    def _best_restart(
+        self,
+        run: Callable[..., Any],
+        args: tuple[Any, ...],
+        *,
+        loss: Callable[[Any], float],
+        max_iter: int,
+        tol: float,
+        unit: str,
+    ) -> Any:
+        """``run(*args, seed)`` for ``n_init`` seeds in parallel; the run of least ``loss``.
+
+        The seeds are drawn from ``random_state`` before anything runs, so the result is
+        the same for every ``n_jobs``, and restart i gets the i-th seed whatever
+        ``n_init`` is, so more restarts never give a worse result; ties go to the earlier
+        restart. A :class:`~ibkit.ConvergenceWarning` is issued if the kept run (its
+        ``converged``) stopped at ``max_iter`` ``unit``.
+        """
+        n_init = check_int(self.n_init, "n_init")
+        n_jobs = check_n_jobs(self.n_jobs)
+        rng = check_random_state(self.random_state)
+        seeds = rng.integers(np.iinfo(np.int64).max, size=n_init)
+        runs = Parallel(n_jobs=n_jobs)(delayed(run)(*args, int(seed)) for seed in seeds)
+        best = min(runs, key=loss)
+        if not best.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={max_iter} {unit} "
+                f"(tol={tol:g}); increase max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=3,  # the caller of fit
+            )
+        return best
 
     # ----------------------------------------------------------------- results
 
@@ -238,36 +286,3 @@ def check_n_jobs(n_jobs: Any) -> int | None:
             f"n_jobs must be None or a nonzero integer (-1 for all cores); got {n_jobs!r}"
         )
     return int(n_jobs)
-
-
-def best_of_restarts(
-    run: Callable[..., Any],
-    args: tuple[Any, ...],
-    *,
-    n_init: Any,
-    random_state: Any,
-    n_jobs: Any,
-    loss: Callable[[Any], float],
-) -> Any:
-    """``run(*args, seed)`` for ``n_init`` seeds in parallel; the run of least ``loss``.
-
-    The seeds are drawn from ``random_state`` before anything runs, so the result is
-    the same for every ``n_jobs``, and restart i gets the i-th seed whatever
-    ``n_init`` is, so more restarts never give a worse result; ties go to the earlier
-    restart.
-    """
-    n_init = check_int(n_init, "n_init")
-    n_jobs = check_n_jobs(n_jobs)
-    seeds = check_random_state(random_state).integers(np.iinfo(np.int64).max, size=n_init)
-    runs = Parallel(n_jobs=n_jobs)(delayed(run)(*args, int(seed)) for seed in seeds)
-    return min(runs, key=loss)
-
-
-def warn_not_converged(name: str, max_iter: int, tol: float, unit: str) -> None:
-    """The :class:`~ibkit.ConvergenceWarning` of a best restart stopped at ``max_iter``."""
-    warnings.warn(
-        f"{name} did not converge in max_iter={max_iter} {unit} (tol={tol:g}); "
-        "increase max_iter or tol",
-        ConvergenceWarning,
-        stacklevel=3,
-    )

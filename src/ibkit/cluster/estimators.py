@@ -21,13 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import logsumexp
 
-from ibkit._validation import ConvergenceWarning, check_int, check_positive
-from ibkit.cluster._base import (
-    IBClustering,
-    best_of_restarts,
-    mutual_information_sparse_nats,
-    warn_not_converged,
-)
+from ibkit._validation import ConvergenceWarning, check_positive
+from ibkit.cluster._base import IBClustering, mutual_information_sparse_nats
 from ibkit.ib import IBResult, agglomerative_ib, iterative_ib
 
 __all__ = ["AgglomerativeIB", "DeterministicIB", "InformationBottleneck"]
@@ -87,8 +82,7 @@ class AgglomerativeIB(IBClustering):
         AgglomerativeIB
             The fitted estimator.
         """
-        counts = self._counts(X, reset=True)
-        k = self._n_clusters(counts)
+        counts, k = self._fit_counts(X)
         tree = agglomerative_ib(counts.toarray(), n_clusters=k, units="nats", normalize=True)
         result = tree.result(k, beta=0.0)  # β only scales the objective, not used here
         self._store(
@@ -105,7 +99,12 @@ class AgglomerativeIB(IBClustering):
 
 
 class _IterativeIB(IBClustering):
-    """The estimators over :func:`ibkit.ib.iterative_ib`; subclasses fix α."""
+    """The estimators over :func:`ibkit.ib.iterative_ib`; subclasses fix α.
+
+    The restarts run here, one ``iterative_ib`` call per seed, rather than through its
+    own serial ``n_init``, so that ``n_jobs`` can run them in parallel with the same
+    per-restart seeds (and results) as :class:`~ibkit.cluster.SequentialIB`.
+    """
 
     _ALPHA: ClassVar[float]
 
@@ -136,23 +135,19 @@ class _IterativeIB(IBClustering):
         self
             The fitted estimator.
         """
-        counts = self._counts(X, reset=True)
-        k = self._n_clusters(counts)
+        counts, k = self._fit_counts(X)
         beta = check_positive(self.beta, "beta")
-        max_iter = check_int(self.max_iter, "max_iter")
-        tol = check_positive(self.tol, "tol")
+        max_iter, tol = self._stopping(allow_zero_tol=False)
         p_xy = counts.toarray()
         p_xy /= p_xy.sum()
-        best = best_of_restarts(
+        best = self._best_restart(
             _solve,
             (p_xy, beta, k, self._ALPHA, max_iter, tol),
-            n_init=self.n_init,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
             loss=lambda result: result.objective,
+            max_iter=max_iter,
+            tol=tol,
+            unit="iterations",
         )
-        if not best.converged:
-            warn_not_converged(type(self).__name__, max_iter, tol, "iterations")
         self._beta = beta
         self.p_t_given_x_ = best.p_t_given_x
         self._store(

@@ -54,13 +54,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import xlogy
 
-from ibkit._validation import check_int, check_positive
-from ibkit.cluster._base import (
-    IBClustering,
-    best_of_restarts,
-    mutual_information_sparse_nats,
-    warn_not_converged,
-)
+from ibkit.cluster._base import IBClustering, mutual_information_sparse_nats
 from ibkit.measures import entropy_nats, mutual_information_nats
 
 __all__ = ["SequentialIB"]
@@ -165,20 +159,16 @@ class SequentialIB(IBClustering):
         SequentialIB
             The fitted estimator.
         """
-        counts = self._counts(X, reset=True)
-        k = self._n_clusters(counts)
-        max_iter = check_int(self.max_iter, "max_iter")
-        tol = check_positive(self.tol, "tol", allow_zero=True)
-        best = best_of_restarts(
+        counts, k = self._fit_counts(X)
+        max_iter, tol = self._stopping(allow_zero_tol=True)
+        best = self._best_restart(
             sequential_ib,
             (counts, k, max_iter, tol),
-            n_init=self.n_init,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
             loss=lambda run: run.h_y_given_t,
+            max_iter=max_iter,
+            tol=tol,
+            unit="sweeps",
         )
-        if not best.converged:
-            warn_not_converged("SequentialIB", max_iter, tol, "sweeps")
         labels = best.labels
         one_hot = sparse.csr_matrix(
             (np.ones(labels.size), (labels, np.arange(labels.size))), shape=(k, labels.size)
