@@ -1,5 +1,7 @@
 """Tests of the convolutional network of the MNIST information-plane studies."""
 
+import math
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -41,6 +43,15 @@ def test_seeded_construction_is_reproducible_and_leaves_the_global_generator_alo
     assert not torch.equal(a.conv1.weight, c.conv1.weight)
     # weights within two standard deviations of N(0, 1/fan_in), biases zero
     assert a.conv1.weight.abs().max() <= 2 / 3 + 1e-6 and not a.conv1.bias.any()
+    # conv2 (fan_in 16 * 3 * 3 = 144, sigma = 1/12, 4608 weights): a normal cut at 2 sigma
+    # has standard deviation 0.8796 sigma, torch's default uniform init 0.577 sigma
+    sigma = 1 / 12
+    z = math.erf(2 / math.sqrt(2))
+    cut_std = sigma * math.sqrt(1 - 4 * math.exp(-2) / math.sqrt(2 * math.pi) / z)
+    w = a.conv2.weight.detach()
+    assert w.numel() == 4608 and w.abs().max() <= 2 * sigma + 1e-6
+    assert abs(w.std().item() / cut_std - 1) < 0.05
+    assert w.abs().max() > 1.9 * sigma  # reaches the cut, unlike torch's ±sigma bound
 
 
 @pytest.mark.parametrize("activation, kind", [("tanh", torch.nn.Tanh), ("relu", torch.nn.ReLU)])

@@ -538,6 +538,12 @@ def test_plane_job_grid_gives_compression_rows_per_activation(tmp_path):
     assert table.groupby("activation").size().to_dict() == {"relu": 6, "tanh": 6}
     assert set(table["n_seeds"]) == {2} and set(table["estimator"]) == {"bin0.07"}
     assert (table["drop_bits"] >= 0).all()
+    # drop = peak - final (means over seeds), and the final value is at most the peak
+    np.testing.assert_allclose(
+        table["drop_bits"], table["peak_i_xt"] - table["final_i_xt"], atol=1e-9
+    )
+    assert (table["final_i_xt"] <= table["peak_i_xt"] + 1e-9).all()
+    assert (table["final_i_xt"] >= 0).all()  # a plug-in I(X;T) = H(T) of bins is >= 0
     assert (table["peak_i_xt"] <= 12 + 1e-9).all()  # H(X) = 12 bits
 
 
