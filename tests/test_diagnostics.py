@@ -80,6 +80,30 @@ def test_binning_of_continuous_samples_reaches_log_n_when_every_sample_has_its_c
     assert not coarse.diagnostics.at_ceiling and coarse.diagnostics.singleton_share == 0.0
 
 
+@pytest.mark.parametrize(
+    "n, d, warns", [(1000, 5, True), (5000, 5, False), (1000, 20, True), (200, 1, False)]
+)
+def test_default_binning_warns_where_joint_cells_outnumber_samples(n, d, warns):
+    # 5 + 5 Gaussian coordinates at n = 1000: 2^10 = 1024 cells for 1000 samples, and the
+    # estimate of independent data is about (1024 - 63)/(2n) nats of bias; at n = 5000
+    # the cells expect about 5 samples each and the bias falls to a fifth
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = get_estimator("binning").estimate(x, y)
+        get_estimator("binning", n_bins=2).estimate(x, y)  # a grid the user chose: silent
+    saturation = [w for w in caught if issubclass(w.category, SaturationWarning)]
+    assert len(saturation) == int(warns)
+    if warns:
+        message = str(saturation[0].message)
+        assert f"for {n} samples" in message and "ksg" in message
+        assert saturation[0].filename == __file__  # points at the caller's line
+        assert est.value > 0.5  # independent data: the bias the warning speaks of
+    else:
+        assert est.value < 0.2
+
+
 @pytest.mark.parametrize("d2_over_2s2, upper_at_ceiling", [(12.0, True), (1.0, False)])
 def test_kde_bound_gap_and_ceiling_in_closed_form(d2_over_2s2, upper_at_ceiling):
     # two inputs at distance 1: I_D = log 2 - log(1 + e^-D) with D = d²/2σ² (KL, upper)

@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ibkit._validation import InvalidParameterError, check_bool, check_int, check_positive
-from ibkit.estimators._base import MIEstimator, Nats, Samples, register
+from ibkit.estimators._base import MIEstimator, Nats, Samples, SaturationWarning, register
 from ibkit.measures import entropy_nats
 
 __all__ = ["BinningEstimator", "PluginEstimator"]
@@ -123,6 +124,26 @@ def _default_bins(n: int, d: int) -> int:
     return max(2, math.floor((n / _SAMPLES_PER_CELL) ** (1.0 / d) + 0.5))
 
 
+def _warn_if_sparse(n: int, d: int) -> None:
+    r"""Warn when the default rule's :math:`b^d` joint cells outnumber the ``n`` samples.
+
+    Two bins per coordinate are the fewest the rule uses, so beyond :math:`d = \log_2 n`
+    most samples sit alone in their joint cell: the plug-in bias, about (occupied
+    cells)/(2n) nats, then outweighs the dependence and the estimate drifts towards
+    :math:`\log n` whatever the truth.
+    """
+    b = _default_bins(n, d)
+    if n < b**d:
+        warnings.warn(
+            f"binning: {b} bins per coordinate over {d} coordinates make {b}^{d} joint "
+            f"cells for {n} samples (under one sample per cell), so the estimate is "
+            "mostly the plug-in's upward bias, up to log2 n; use ksg or gaussian, reduce "
+            "the dimension, or take more samples",
+            SaturationWarning,
+            stacklevel=4,
+        )
+
+
 def _equal_mass_codes(arr: np.ndarray, n_bins: int) -> np.ndarray:
     r"""Codes :math:`\lfloor b\,(r - \tfrac12) / n \rfloor` in 0..b−1 per column of the
     (n, d) ``arr``, :math:`r` the mid-rank of the value in its column.
@@ -183,7 +204,10 @@ class BinningEstimator(MIEstimator):
     share of the samples alone in their cell of ``x``, and ``at_ceiling``, the estimate
     within 0.01 bits of its ceiling :math:`\hat H(Y)` (discrete ``y``) or :math:`\log
     n`: every cell of the deterministic layer holds one input, :math:`\hat I(X;T) =
-    \hat H(X)`, whatever the layer does. Fewer or wider bins move it off.
+    \hat H(X)`, whatever the layer does. Fewer or wider bins move it off. The default
+    rule raises a :class:`~ibkit.estimators.SaturationWarning` when even two bins per
+    coordinate make more joint cells than samples (:math:`n < 2^d`): on 5 + 5
+    coordinates at n = 1000 the estimate of independent data is then 0.77 bits.
 
     Parameters
     ----------
@@ -295,6 +319,8 @@ class BinningEstimator(MIEstimator):
 
     def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         d = samples.x.shape[1] + (0 if samples.y_discrete else samples.y.shape[1])
+        if self.params["n_bins"] is None and self.params["bin_size"] is None:
+            _warn_if_sparse(samples.x.shape[0], d)
         a = _symbols(self._codes(samples.x, d))
         b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y, d))
         mi = _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"])
