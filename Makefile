@@ -1,4 +1,5 @@
-# ibkit: `make demo` runs the study, `make test` runs the test suite.
+# ibkit: `make demo` runs the study, `make test` runs the test suite, `make docs` builds
+# the documentation site into docs/_build/html.
 # Each target creates .venv and installs what it needs if that has not been done yet.
 
 PYTHON ?= python3
@@ -7,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 OUT    ?= demo-out
 
-.PHONY: demo test bench bench-bmi lint clean
+.PHONY: demo test docs bench bench-bmi lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,10 @@ $(PY):
 $(VENV)/.dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[dev,torch]'
+	touch $@
+
+$(VENV)/.docs: pyproject.toml $(VENV)/.dev
+	$(PIP) install --quiet -e '.[docs]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml $(VENV)/.dev
@@ -29,6 +34,11 @@ demo: $(VENV)/.dev
 test: $(VENV)/.dev
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest -q
+
+# Sphinx, warnings as errors; the tutorials in docs/tutorials run during the build
+docs: $(VENV)/.docs
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html"
 
 bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_ib_curve.py
@@ -64,3 +74,4 @@ lint: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis
+	rm -rf docs/_build docs/api/generated docs/tutorials_gallery docs/sg_execution_times.rst

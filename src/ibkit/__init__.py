@@ -10,6 +10,7 @@ from typing import Any
 
 from ibkit._validation import ConvergenceWarning, DivergenceError, InvalidParameterError
 
+#: The version, written here only: pyproject.toml reads it (setuptools dynamic version).
 __version__ = "0.1.0"
 
 __all__ = [
