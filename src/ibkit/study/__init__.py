@@ -9,6 +9,8 @@
   quantised networks, recorded beside their truth.
 - :mod:`ibkit.study.plane_accuracy` — estimators on the plane: errors against the truth,
   compression seen or missed, data-processing violations.
+- :mod:`ibkit.study.sgd_noise` — minibatch SGD against full-batch descent: is
+  compression caused by the noise of SGD? (:mod:`ibkit.study.sgd_figures` draws it.)
 """
 
 from ibkit.study.accuracy import estimator_accuracy, summarize_accuracy
@@ -24,6 +26,8 @@ from ibkit.study.ground_truth import (
 from ibkit.study.metrics import METRICS, RUN_COLUMNS, compression_metrics, summarize_compression
 from ibkit.study.plane_accuracy import dpi_violations, plane_accuracy
 from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, PlaneStudyResult, run_plane_study
+from ibkit.study.sgd_figures import plot_sgd_vs_full_batch
+from ibkit.study.sgd_noise import SGDNoiseResult, gradient_phases, sgd_vs_full_batch
 
 __all__ = [
     "GroundTruthPlane",
@@ -35,14 +39,18 @@ __all__ = [
     "PlaneStudyResult",
     "QuantizedSetting",
     "RUN_COLUMNS",
+    "SGDNoiseResult",
     "compression_metrics",
     "discrete_layer_information",
     "dpi_violations",
     "estimator_accuracy",
+    "gradient_phases",
     "ground_truth_plane",
     "linear_layer_information",
     "plane_accuracy",
+    "plot_sgd_vs_full_batch",
     "run_plane_study",
+    "sgd_vs_full_batch",
     "summarize_accuracy",
     "summarize_compression",
 ]
