@@ -13,7 +13,16 @@ import torch
 from ibkit._validation import DivergenceError, InvalidParameterError
 from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.mlp import MLP
-from ibkit.nn.training import History, TrainingHistory, evaluate, fit, loss_ceiling
+from ibkit.nn.training import (
+    History,
+    TrainingHistory,
+    _fusable,
+    _member_accuracies,
+    evaluate,
+    fit,
+    loss_ceiling,
+    member_losses,
+)
 from ibkit.nn.vib import VIBClassifier, VIBHistory, train_vib
 
 
@@ -467,3 +476,188 @@ def test_any_classifier_module_trains_like_an_mlp():
     assert got.seeds == (None,)
     np.testing.assert_allclose(got.train_loss, want.train_loss, rtol=1e-5)
     assert evaluate(plain, x, y)["loss"] == pytest.approx(got.train_loss[-1], rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# the fused step: the autograd path's arithmetic, batches and checkpoints
+
+ACTIVATION_NAMES = ["tanh", "relu", "sigmoid", "softsign", "softplus", "linear", "bounded_relu"]
+
+
+def test_fused_adam_equals_a_torch_adam_loop():
+    # full-batch Adam for 6 steps, written out with autograd and torch.optim.Adam
+    x, y = task(n=40)
+    ens = EnsembleMLP([2, 5], 12, hidden=(6, 4))
+    reference = EnsembleMLP([2, 5], 12, hidden=(6, 4))
+    fit(ens, x, y, epochs=6, optimizer="adam", lr=0.05)
+    opt = torch.optim.Adam(reference.parameters(), lr=0.05)
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+    for _ in range(6):
+        opt.zero_grad()
+        logits = reference(xt)  # (S, n, C)
+        loss = sum(torch.nn.functional.cross_entropy(z, yt) for z in logits)
+        loss.backward()
+        opt.step()
+    for got, want in zip(params(ens), params(reference), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(params(ens)[0], params(EnsembleMLP([2, 5], 12, hidden=(6, 4)))[0])
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+@pytest.mark.parametrize(
+    ("out_features", "options"),
+    [
+        (2, {"optimizer": "adam", "lr": 0.02, "batch_size": 16}),
+        (3, {"optimizer": "sgd", "lr": 0.2, "momentum": 0.9, "batch_size": 15}),
+        (1, {"optimizer": "sgd", "lr": 0.5}),
+    ],
+)
+def test_fused_step_equals_the_autograd_path(activation, out_features, options):
+    # every activation's derivative, softmax and sigmoid outputs, Adam and SGD with and
+    # without momentum, minibatches with a shorter last batch, and the full batch
+    x, y = task(n=40)
+    labels = y if out_features < 3 else np.where(x[:, 0] > 0, 2, y)
+    xt, yt = task(n=20, seed=3)
+    runs = {}
+    for fused in (True, False):
+        for model in (
+            EnsembleMLP([1, 8], 12, (7, 5), out_features, activation),
+            MLP(12, (7, 5), out_features, activation, seed=8),
+        ):
+            assert _fusable(model)  # the fused step runs unless fused=False
+            history = fit(
+                model,
+                x,
+                labels,
+                epochs=3,
+                random_state=2,
+                x_test=xt,
+                y_test=yt,
+                fused=fused,
+                **options,
+            )
+            runs[fused, type(model)] = (params(model), history)
+    for kind in (EnsembleMLP, MLP):
+        (got, got_history), (want, want_history) = runs[True, kind], runs[False, kind]
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            np.testing.assert_allclose(
+                getattr(got_history, name), getattr(want_history, name), rtol=1e-5, atol=1e-6
+            )
+    # member 1 of the ensemble (seed 8) is the MLP of seed 8
+    ens_params, mlp_params = runs[True, EnsembleMLP][0], runs[True, MLP][0]
+    np.testing.assert_allclose(ens_params[0][1], mlp_params[0].T, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_runs_repeat_bit_for_bit_and_leave_independent_parameters():
+    x, y = task()
+    options = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "random_state": 4}
+    a, b = EnsembleMLP([3, 6], 12), EnsembleMLP([3, 6], 12)
+    ha, hb = fit(a, x, y, **options), fit(b, x, y, **options)
+    for got, want in zip(params(a), params(b), strict=True):
+        np.testing.assert_array_equal(got, want)
+    pd.testing.assert_frame_equal(ha.to_frame(), hb.to_frame())
+    # the flat buffers of training are gone: each parameter and gradient owns its storage
+    tensors = [p for p in a.parameters()] + [p.grad for p in a.parameters()]
+    assert len({t.untyped_storage().data_ptr() for t in tensors}) == len(tensors)
+
+
+def test_a_hooked_model_trains_through_autograd_with_its_hooks_called():
+    x, y = task(n=40)
+    ens = EnsembleMLP([0, 1], 12, hidden=(5,))
+    twin = EnsembleMLP([0, 1], 12, hidden=(5,))
+    shapes = []
+    ens.act1.register_forward_hook(lambda module, inputs, out: shapes.append(tuple(out.shape)))
+    assert _fusable(twin) and not _fusable(ens)
+    options = {"epochs": 2, "batch_size": 16, "optimizer": "adam", "lr": 0.01}
+    fit(ens, x, y, **options)
+    fit(twin, x, y, **options)
+    # 3 batches of 16, 16, 8 per epoch, and the history's passes over the 40 rows
+    assert shapes.count((2, 16, 5)) == 4 and shapes.count((2, 8, 5)) == 2
+    for got, want in zip(params(ens), params(twin), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "adam", "lr": 0.01, "batch_size": 32},
+        {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "batch_size": 32},
+    ],
+)
+def test_a_fused_checkpoint_resumes_on_the_autograd_path(tmp_path, options):
+    # the fused step keeps the optimiser state in torch.optim's format, step counts included
+    x, y = task()
+    full = EnsembleMLP((3, 4), 12, hidden=(5, 3))
+    fit(full, x, y, epochs=6, random_state=1, **options)
+    path = tmp_path / "run.pt"
+
+    def crash_at_4(epoch):
+        if epoch == 4:
+            raise Crash
+
+    with pytest.raises(Crash):
+        fit(
+            EnsembleMLP((3, 4), 12, hidden=(5, 3)),
+            x,
+            y,
+            epochs=6,
+            random_state=1,
+            on_epoch=crash_at_4,
+            checkpoint=path,
+            checkpoint_every=3,
+            **options,
+        )
+    resumed = EnsembleMLP((3, 4), 12, hidden=(5, 3))
+    fit(resumed, x, y, epochs=6, random_state=1, checkpoint=path, fused=False, **options)
+    for got, want in zip(params(resumed), params(full), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_must_be_a_bool():
+    x, y = task(n=10)
+    with pytest.raises(InvalidParameterError, match="fused must be True or False; got 'yes'"):
+        fit(MLP(12, seed=0), x, y, epochs=1, fused="yes")
+
+
+def test_only_plain_models_without_hooks_take_the_fused_step():
+    class Subclass(EnsembleMLP):
+        pass
+
+    frozen = EnsembleMLP(2, 12)
+    frozen.fc1.bias.requires_grad_(False)
+    hooked = MLP(12, seed=0)
+    hooked.out.weight.register_hook(lambda g: g)
+    assert _fusable(EnsembleMLP(2, 12, activation="softplus")) and _fusable(MLP(12, seed=0))
+    for model in (
+        EnsembleMLP(2, 12, quantize_bits=4),
+        Subclass(2, 12),
+        frozen,
+        hooked,
+        torch.nn.Sequential(torch.nn.Linear(12, 2)),
+    ):
+        assert not _fusable(model)
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda *args: None)
+    try:
+        assert not _fusable(MLP(12, seed=0))
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_member_losses_and_accuracies_equal_cross_entropy_and_argmax(classes):
+    # two classes take a margin formula, more classes F.cross_entropy: both must agree
+    # with the definitions, far into saturation and on ties (the first class wins)
+    generator = torch.Generator().manual_seed(0)
+    logits = 30 * torch.randn(3, 50, classes, generator=generator)
+    logits[:, :5] = 0.0
+    y = torch.randint(0, classes, (50,), generator=generator)
+    want = torch.stack([torch.nn.functional.cross_entropy(z, y) for z in logits])
+    torch.testing.assert_close(member_losses(logits, y, "softmax"), want, rtol=1e-6, atol=1e-6)
+    # feature-major logits, (S, n, C) views of (S, C, n) arrays, as an ensemble returns them
+    strided = logits.transpose(1, 2).contiguous().transpose(1, 2)
+    torch.testing.assert_close(member_losses(strided, y, "softmax"), want, rtol=1e-6, atol=1e-6)
+    accuracy = (logits.argmax(dim=-1) == y).double().mean(dim=1)
+    got = _member_accuracies(strided, y, "softmax")
+    torch.testing.assert_close(got.double(), accuracy)
