@@ -9,16 +9,17 @@ are Poisson(L·p_k) with L = 60 (about 55 distinct terms per document). Full siz
 2000 documents × 5000 terms, 20 topics; ``--quick``: 500 × 2000, 10 topics.
 
 Both tools run the same number of restarts (``--n-init``, 10) with their own defaults
-otherwise, on one process and on all cores (``n_jobs=-1``; ``--quick`` runs one
-process only). They differ in the prior p(x): ibkit takes p(x, y) ∝ counts (long
-documents weigh more), sib-clustering's default ``uniform_prior=True`` gives every
-document the same weight. Each tool is therefore also run with the other's prior:
-ibkit on row-normalised counts (uniform p(x)), sib-clustering with
+otherwise, which agree on when a restart stops (after a sweep that moved at most 2 % of
+the documents, or after 15 sweeps), on one process and on all cores (``n_jobs=-1``;
+``--quick`` runs one process only). They differ in the prior p(x): ibkit takes p(x, y) ∝
+counts (long documents weigh more), sib-clustering's default ``uniform_prior=True``
+gives every document the same weight. Each tool is therefore also run with the other's
+prior: ibkit on row-normalised counts (uniform p(x)), sib-clustering with
 ``uniform_prior=False``. Reported: adjusted mutual information (AMI) with the planted
-topics, seconds (best of ``--repeats``), the time ratio to ibkit with the same prior
-and ``n_jobs``, and I(T;Y) in bits of each partition under p(x, y) ∝ counts, computed
-the same way for every tool. sib-clustering is installed with the ``bench`` extra; if
-it is missing its rows say so.
+topics, seconds (best of ``--repeats``), the time ratio to ibkit with the same prior and
+``n_jobs``, and I(T;Y) in bits of each partition under p(x, y) ∝ counts, computed the
+same way for every tool. sib-clustering is installed with the ``bench`` extra; if it is
+missing its rows say so.
 
 Results go to ``benchmarks/results/cluster.json``.
 """
