@@ -3,22 +3,27 @@
 The browser is Debian's Chromium, driven over the DevTools protocol on a pipe
 (``--remote-debugging-pipe``: JSON messages ending in a NUL byte, read by the browser
 on fd 3 and written on fd 4). The page must load with no console message of level
-error (a blocked remote file, a broken image or a script error would log one) and
-every image must be decoded (``naturalWidth > 0``).
+error (a blocked remote file, a broken image, a script refused by the security policy
+or a script error would log one), every image must be decoded (``naturalWidth > 0``)
+and every Plotly figure drawn (an SVG with its traces); the interactive figures must
+answer a scripted hover, a pick in their menu and a move of their slider.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 import json
 import os
 import select
 import shutil
 import struct
 import subprocess
+import sys
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +33,7 @@ pd = pytest.importorskip("pandas")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from ibkit.report import REPORT_NAME, Section, build_report  # noqa: E402
+from ibkit.report import REPORT_NAME, Interactive, Section, build_report  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -147,8 +152,38 @@ class DevTools:
             os.close(self._from_browser)
 
 
-def open_in_browser(page: Path, tmp: Path) -> tuple[list[dict], list[str]]:
-    """Load ``page``; return its images ``[{complete, width}]`` and console errors."""
+#: Resolves once every Plotly figure of the page has drawn its traces (polled: the
+#: figures draw as the page loads, and a menu or slider redraws asynchronously).
+PLOTS_DRAWN = """new Promise(resolve => {
+  const drawn = () => Array.from(document.querySelectorAll(".ibkit-plotly"),
+    gd => gd.querySelector(".main-svg .scatterlayer .trace") !== null).every(Boolean);
+  const poll = () => drawn() ? resolve(true) : setTimeout(poll, 20);
+  poll();
+})"""
+
+
+def until(condition: str, value: str) -> str:
+    """A script that resolves to ``value`` once ``condition`` holds (polled)."""
+    return f"""new Promise(resolve => {{
+  const poll = () => ({condition}) ? resolve({value}) : setTimeout(poll, 20);
+  poll();
+}})"""
+
+
+@dataclass
+class Visit:
+    """What a page showed: its images ``[{complete, width}]``, its console errors, the
+    number of Plotly figures drawn and the values of the scripts run on it, in order."""
+
+    images: list[dict]
+    errors: list[str]
+    plots: int
+    values: list
+
+
+def open_in_browser(page: Path, tmp: Path, *scripts: str) -> Visit:
+    """Load ``page`` in a 1280 px wide window, wait for its Plotly figures, run ``scripts``
+    (each may return a promise) and collect what it showed."""
     browser = DevTools(tmp)
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -157,18 +192,33 @@ def open_in_browser(page: Path, tmp: Path) -> tuple[list[dict], list[str]]:
         ]
         for domain in ("Page", "Runtime", "Log"):
             browser.send(f"{domain}.enable", session=session)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         browser.send("Page.navigate", {"url": page.as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired")
-        images = browser.send(
-            "Runtime.evaluate",
-            {
-                "expression": "JSON.stringify(Array.from(document.images, "
-                "i => ({complete: i.complete, width: i.naturalWidth})))",
-                "returnByValue": True,
-            },
-            session=session,
-        )["result"]["value"]
-        browser.send("Runtime.evaluate", {"expression": "1"}, session=session)  # flush logs
+
+        def run(script: str):
+            reply = browser.send(
+                "Runtime.evaluate",
+                {"expression": script, "returnByValue": True, "awaitPromise": True},
+                session=session,
+            )
+            assert "exceptionDetails" not in reply, reply["exceptionDetails"]
+            return reply["result"].get("value")
+
+        images = json.loads(
+            run(
+                "JSON.stringify(Array.from(document.images, "
+                "i => ({complete: i.complete, width: i.naturalWidth})))"
+            )
+        )
+        run(PLOTS_DRAWN)
+        plots = run("document.querySelectorAll('.ibkit-plotly .main-svg .scatterlayer').length")
+        values = [run(script) for script in scripts]
+        run("1")  # flush logs
         errors = [
             e["params"]["entry"]["text"]
             for e in browser.events
@@ -179,7 +229,7 @@ def open_in_browser(page: Path, tmp: Path) -> tuple[list[dict], list[str]]:
             if e.get("method") == "Runtime.exceptionThrown"
             or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
         ]
-        return json.loads(images), errors
+        return Visit(images, errors, plots, values)
     finally:
         browser.close()
 
@@ -208,8 +258,9 @@ def sections(tmp_path):
 @needs_chromium
 def test_report_renders_in_a_headless_browser(sections, tmp_path):
     page = build_report(sections, tmp_path / "out", title="Test <report>")
-    images, errors = open_in_browser(page, tmp_path)
-    assert errors == []
+    visit = open_in_browser(page, tmp_path)
+    images = visit.images
+    assert visit.errors == [] and visit.plots == 0
     assert len(images) == 3
     assert all(i["complete"] and i["width"] > 0 for i in images), images
     assert [i["width"] for i in images][1:] == [3, 40]  # the PNG file, then the SVG
@@ -222,7 +273,7 @@ def test_browser_check_sees_a_broken_image(sections, tmp_path):
     text = page.read_text()
     b64 = base64.b64encode(PNG_3X2).decode()
     page.write_text(text.replace(b64, b64[:20] + "AAAA" + b64[24:]))
-    images, _ = open_in_browser(page, tmp_path)
+    images = open_in_browser(page, tmp_path).images
     assert sorted(i["width"] for i in images)[0] == 0
 
 
@@ -233,7 +284,7 @@ def test_browser_check_sees_a_remote_file(sections, tmp_path):
     page.write_text(
         page.read_text().replace("</body>", '<img src="https://example.invalid/x.png"></body>')
     )
-    _, errors = open_in_browser(page, tmp_path)
+    errors = open_in_browser(page, tmp_path).errors
     assert any("Content Security Policy" in e for e in errors), errors
 
 
@@ -241,8 +292,13 @@ DEMO_SECTIONS = [
     "IB curves of the 12-bit task",
     "How accurate are the MI estimators?",
     "Information planes of tanh and ReLU networks",
+    "Information planes of a CNN on digits",
     "Variational IB on digits: a beta sweep",
 ]
+
+#: Whether the interactive figures can be drawn here (the ``report`` extra).
+HAS_PLOTLY = importlib.util.find_spec("plotly") is not None
+needs_plotly = pytest.mark.skipif(not HAS_PLOTLY, reason="plotly is not installed (ibkit[report])")
 
 
 @pytest.fixture(scope="module")
@@ -264,12 +320,21 @@ def test_quick_demo_writes_the_report_and_tidy_results(quick_demo):
     out, summary = quick_demo
     assert summary["report"] == str(out / REPORT_NAME)
     assert list(summary["seconds"]) == [
-        "IB curves", "estimator accuracy", "information planes", "VIB beta sweep"
+        "IB curves", "estimator accuracy", "information planes", "CNN on digits",
+        "VIB beta sweep",
     ]  # fmt: skip
     text = (out / REPORT_NAME).read_text()
     headings = [text.index(f"<h2>{html.escape(title)}</h2>") for title in DEMO_SECTIONS]
     assert headings == sorted(headings)
-    assert text.count("<table") == 4 and "<script" not in text
+    assert text.count("<table") == 5
+    # the two planes: interactive with plotly, else their images with a note
+    assert text.count('class="ibkit-plotly"') == (2 if HAS_PLOTLY else 0)
+    assert text.count("<script>") == (2 if HAS_PLOTLY else 0)  # plotly.js, the drawing
+    assert text.count("install plotly") == (0 if HAS_PLOTLY else 2)
+    # the tanh layers that 30 bins tell apart are marked in the planes' tables
+    for anchor in ("information-planes-of-tanh-and-relu-networks", "information-planes-of-a-cnn"):
+        section = text.split(f'<section id="{anchor}')[1].split("</section>")[0]
+        assert " ○</td>" in section
     results = pd.read_csv(out / "results.csv")
     assert results.columns[0] == "section" and list(results.columns[-2:]) == ["metric", "value"]
     assert list(dict.fromkeys(results["section"])) == DEMO_SECTIONS
@@ -278,19 +343,185 @@ def test_quick_demo_writes_the_report_and_tidy_results(quick_demo):
     plane = results[results["section"] == DEMO_SECTIONS[2]]
     assert set(plane["activation"]) == {"tanh", "relu"}
     assert set(plane.loc[plane["metric"] == "n_seeds", "value"]) == {2}
-    vib = results[(results["section"] == DEMO_SECTIONS[3]) & (results["metric"] == "test_acc")]
+    cnn = results[results["section"] == DEMO_SECTIONS[3]]
+    assert set(cnn["estimator"]) == {"binning", "kde_rel30", "renyi"}
+    vib = results[(results["section"] == DEMO_SECTIONS[4]) & (results["metric"] == "test_acc")]
     assert vib["beta"].tolist() == [1e-3, 1.0]
-    for path in ("plane/planes.png", "plane/gradient_snr.png", "plane/training.png"):
+    for path in (
+        "plane/planes.png", "plane/gradient_snr.png", "plane/training.png", "cnn/planes.png"
+    ):  # fmt: skip
         assert (out / path).read_bytes().startswith(b"\x89PNG")
 
 
 @needs_chromium
 def test_quick_demo_report_renders_every_figure(quick_demo, tmp_path):
     out, _ = quick_demo
-    images, errors = open_in_browser(out / REPORT_NAME, tmp_path)
-    assert errors == []
-    assert len(images) == 6  # curves, accuracy, planes, gradient SNR, training, VIB
-    assert all(i["complete"] and i["width"] > 100 for i in images), images
+    visit = open_in_browser(out / REPORT_NAME, tmp_path)
+    assert visit.errors == []
+    # curves, accuracy, gradient SNR, training, VIB; the two planes drawn by Plotly
+    assert (len(visit.images), visit.plots) == ((5, 2) if HAS_PLOTLY else (7, 0))
+    assert all(i["complete"] and i["width"] > 100 for i in visit.images), visit.images
+
+
+# --------------------------------------------------------------------------- interactive
+
+
+def plane_table(estimators=("binning", "kde</script>")):
+    """Two activations x ``estimators``, two seeds, three epochs, two hidden layers and
+    the output; act1 at the ceiling for seed 0."""
+    rows = []
+    for act in ("tanh", "relu"):
+        for est in estimators:
+            for seed in (0, 1):
+                for epoch in (0, 10, 100):
+                    for k, layer in enumerate(("act1", "act2", "output")):
+                        rows.append(
+                            {
+                                "activation": act,
+                                "estimator": est,
+                                "seed": seed,
+                                "epoch": epoch,
+                                "layer": layer,
+                                "layer_index": k,
+                                "i_xt": 12.0 - 3 * k - 0.01 * epoch + 0.1 * seed,
+                                "i_ty": 0.5 + 0.001 * epoch + 0.01 * seed,
+                                "units": "bits",
+                                "at_ceiling": layer == "act1" and seed == 0,
+                            }
+                        )
+    return pd.DataFrame(rows)
+
+
+def interactive_section(tmp_path, draw=None):
+    from ibkit.study.figures import plot_plane_interactive
+
+    table = plane_table()
+    static = tmp_path / "planes.png"
+    static.write_bytes(PNG_3X2)
+    figure = Interactive(draw or (lambda: plot_plane_interactive(table)), static)
+    return Section("Planes", "Interactive planes.", figures=[figure])
+
+
+#: Hover the first point (seed 0, layer act1, at the ceiling) of the first epoch of the
+#: panel shown; return the hover label's text.
+HOVER = """(() => {
+  const gd = document.querySelector(".ibkit-plotly");
+  const curve = gd.data.findIndex(t => t.visible === true && t.meta && "epoch" in t.meta);
+  Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: 0}]);
+  return gd.querySelector(".hoverlayer").textContent;
+})()"""
+
+#: Open the menu and pick its last entry (relu · kde</script>).
+PICK_LAST_PANEL = """(() => {
+  const gd = document.querySelector(".ibkit-plotly");
+  gd.querySelector(".updatemenu-header").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  const buttons = gd.querySelectorAll(".updatemenu-dropdown-button");
+  buttons[buttons.length - 1].dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  return buttons.length;
+})()"""
+
+#: The panels and epochs of the visible traces, and the traces drawn.
+SHOWN = """({
+  panels: [...new Set(document.querySelector(".ibkit-plotly").data
+    .filter(t => t.visible === true && t.meta && "epoch" in t.meta).map(t => t.meta.panel))],
+  opaque: document.querySelector(".ibkit-plotly").data
+    .filter(t => t.visible === true && t.meta && "epoch" in t.meta && t.opacity !== 0)
+    .map(t => t.meta.epoch),
+  drawn: document.querySelectorAll(".ibkit-plotly .scatterlayer .trace").length,
+  menu: document.querySelector(".ibkit-plotly .updatemenu-header").textContent,
+})"""
+
+#: Press the slider's rail at its left end (the first epoch).
+SLIDE_TO_FIRST = """(() => {
+  const rail = document.querySelector(".ibkit-plotly .slider-rail-touch-rect");
+  const box = rail.getBoundingClientRect();
+  const at = {bubbles: true, clientX: box.left + 1, clientY: box.top + box.height / 2};
+  rail.dispatchEvent(new MouseEvent("mousedown", at));
+  rail.dispatchEvent(new MouseEvent("mouseup", at));
+  return true;
+})()"""
+
+
+@needs_chromium
+@needs_plotly
+def test_interactive_figure_answers_hover_menu_and_slider(tmp_path):
+    page = build_report([interactive_section(tmp_path)], tmp_path / "out", title="Planes")
+    last_panel_shown = "document.querySelector('.ibkit-plotly .updatemenu-header')"
+    last_panel_shown += ".textContent.startsWith('relu')"
+    only_first_epoch = (
+        "document.querySelector('.ibkit-plotly').data"
+        ".filter(t => t.meta && t.meta.panel === 3 && t.opacity === 0).length === 2"
+    )
+    visit = open_in_browser(
+        page,
+        tmp_path,
+        HOVER,
+        SHOWN,
+        PICK_LAST_PANEL,
+        until(last_panel_shown, SHOWN),
+        HOVER,
+        SLIDE_TO_FIRST,
+        until(only_first_epoch, SHOWN),
+    )
+    assert visit.errors == [] and visit.plots == 1 and visit.images == []
+    hover, shown, n_buttons, picked, hover_picked, _, slid = visit.values
+    assert "layer act1, epoch 0, seed 0" in hover
+    assert "I(X;T) = 12.000 bits" in hover and "I(T;Y) = 0.500 bits" in hover
+    assert "at the estimator's ceiling" in hover and hover.startswith("tanh · binning")
+    # every epoch of the first panel, its 3 traces drawn with 3 legend entries and the bar
+    assert shown == {"panels": [0], "opaque": [0, 10, 100], "drawn": 7, "menu": "tanh · binning"}
+    assert n_buttons == 4
+    assert picked == {
+        "panels": [3], "opaque": [0, 10, 100], "drawn": 7, "menu": "relu · kde</script>"
+    }  # fmt: skip
+    assert hover_picked.startswith("relu · kde</script>layer act1")
+    assert slid["panels"] == [3] and slid["opaque"] == [0]
+
+
+@needs_plotly
+def test_interactive_page_allows_only_its_own_scripts(tmp_path):
+    page = build_report([interactive_section(tmp_path)], tmp_path / "out", title="Planes")
+    text = page.read_text()
+    policy = text.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
+    assert policy.startswith("default-src 'none'; img-src data:; style-src 'unsafe-inline'; ")
+    sources = policy.split("script-src ")[1].split()
+    assert len(sources) == 2 and all(s.startswith("'sha256-") for s in sources)
+    assert "unsafe-eval" not in policy and policy.count("unsafe-inline") == 1
+    assert text.count("<script>") == 2 and text.count('type="application/json"') == 1
+    assert "</script>de" not in text.split('type="application/json"')[1].split("</script>")[0]
+    assert "http://" not in text.split("<script>")[0]  # nothing remote before the scripts
+
+
+@needs_chromium
+@needs_plotly
+def test_browser_check_sees_an_injected_script(tmp_path):
+    """An inline script the report did not write is refused by its hashes and logged."""
+    page = build_report([interactive_section(tmp_path)], tmp_path / "out", title="Planes")
+    page.write_text(
+        page.read_text().replace("</body>", "<script>document.title = 'run'</script></body>")
+    )
+    visit = open_in_browser(page, tmp_path, "document.title")
+    assert visit.plots == 1 and visit.values == ["Planes"]
+    assert any("Content Security Policy" in e for e in visit.errors), visit.errors
+
+
+def test_interactive_figure_falls_back_to_its_image_without_plotly(tmp_path, monkeypatch):
+    def draw():
+        raise AssertionError("not drawn without plotly")
+
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    page = build_report([interactive_section(tmp_path, draw)], tmp_path, title="Planes")
+    text = page.read_text()
+    assert "<script" not in text and "script-src" not in text
+    assert text.count('src="data:image/png;base64,') == 1
+    assert base64.b64encode(PNG_3X2).decode() in text
+    assert text.count("install plotly (pip install &#x27;ibkit[report]&#x27;)") == 1
+
+
+@needs_plotly
+def test_interactive_draw_must_give_a_plotly_figure(tmp_path):
+    with pytest.raises(ValueError, match="must return a plotly.graph_objects.Figure; got int"):
+        build_report([interactive_section(tmp_path, lambda: 42)], tmp_path, title="t")
 
 
 def test_report_is_self_contained(sections, tmp_path):
