@@ -18,6 +18,13 @@ at the tool's own I(X;T), in bits and as a fraction of I(X;Y). For ibkit both it
 points and its envelope vertices count. Then ibkit's per-iteration cost against a floor:
 one update_encoder step versus one (|X|×|Y|)·(|Y|×|T|) product plus |X|·|T| exponentials.
 
+Then ibkit alone with its automatic β grid (``ib_curve(p_xy)``, ``betas=None``) on the
+random problems 1 and 2 and on a random 5000 × 50 joint (seed 4), each in a fresh
+subprocess: wall and CPU seconds, peak resident memory of that subprocess (ru_maxrss,
+interpreter and numpy included; its value before the call is reported too), the number
+of β and the largest |T|, and the frontier against the 30-β frontiers: the largest
+shortfall of the automatic envelope below the best 30-β frontier (and the reverse).
+
 Conventions (β scaling per peer, |T| caps, sampling for information-bottleneck) are in
 ``peers.py``. Results go to ``benchmarks/results/ib_curve.json``.
 """
@@ -25,6 +32,10 @@ Conventions (β scaling per peer, |T| caps, sampling for information-bottleneck)
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -89,6 +100,14 @@ PROBLEMS: tuple[Problem, ...] = (
     Problem("tishby-12bit", "4. 12-bit task (4096×2)", lambda: tishby(0.0)),
     Problem("tishby-12bit-noise0.1", "5. 12-bit task, label noise 0.1", lambda: tishby(0.1)),
 )
+
+
+#: Problems of the automatic-grid table (the 30-β table's random ones, plus a large one).
+AUTO_BUILDERS: dict[str, Callable[[], np.ndarray]] = {
+    "random-200x10": lambda: random_joint(200, 10, 0),
+    "random-2000x20": lambda: random_joint(2000, 20, 1),
+    "random-5000x50": lambda: random_joint(5000, 50, 4),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +184,111 @@ def iteration_floor(p_xy: np.ndarray, sizes: list[int], beta: float = 10.0) -> l
             }
         )
     return rows
+
+
+# ---------------------------------------------------------------------------
+# ibkit with its automatic grid, one subprocess per problem
+
+
+def auto_child(key: str) -> None:
+    """Subprocess entry: time ``ib_curve(p_xy)`` on one problem and print a JSON line."""
+    import warnings
+
+    from ibkit.ib import ib_curve
+
+    p_xy = AUTO_BUILDERS[key]()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    wall, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        curve = ib_curve(p_xy, random_state=0)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    record = {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mb": rss_before / 1024,
+        "n_betas": len(curve.betas),
+        "max_clusters_used": int(curve.n_clusters.max()),
+        "n_not_converged": int((~curve.converged).sum()),
+        "i_xy_bits": float(curve.i_xy),
+        "reaches_i_xy": bool(curve.i_xy - curve.i_ty.max() <= 1e-4 * curve.i_xy),
+        "envelope": {
+            "i_xt": curve.envelope_i_xt.tolist(),
+            "i_ty": curve.envelope_i_ty.tolist(),
+        },
+        "warnings": sorted({str(w.message) for w in caught}),
+    }
+    print(json.dumps(record))
+
+
+def run_auto(key: str, limit_s: float) -> dict[str, Any]:
+    """Run :func:`auto_child` for ``key`` in a fresh interpreter with a time limit."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--auto-child", key]
+    print(f"  {key:<34} ibkit automatic grid     ...", end="", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit_s, check=False)
+    except subprocess.TimeoutExpired:
+        print(f" timeout ({limit_s:.0f} s)", file=sys.stderr, flush=True)
+        return {"key": key, "status": "timeout", "seconds": limit_s}
+    print(f" done ({time.perf_counter() - t0:.1f} s wall)", file=sys.stderr, flush=True)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        return {"key": key, "status": "error", "message": tail[0]}
+    return {"key": key, "status": "ok", **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def compare_auto(auto: dict[str, Any], record: dict[str, Any] | None) -> None:
+    """Add the frontier comparison with the 30-β table's record of the same problem."""
+    if auto["status"] != "ok" or record is None:
+        return
+    env = np.array(auto["envelope"]["i_xt"]), np.array(auto["envelope"]["i_ty"])
+    best = np.array(record["frontier"]["i_xt"]), np.array(record["frontier"]["i_ty"])
+    xs = np.linspace(0.0, max(env[0][-1], best[0][-1]), 4001)
+    gap = np.interp(xs, *best) - np.interp(xs, *env)
+    auto["shortfall_vs_best_30beta_bits"] = float(gap.max())
+    auto["shortfall_vs_best_30beta_frac"] = float(gap.max() / record["i_xy_bits"])
+    auto["gain_over_best_30beta_bits"] = float(-gap.min())
+    ibkit = record["tools"].get("ibkit", {})
+    if ibkit.get("status") == "ok":
+        auto["ibkit_30beta_seconds"] = ibkit["seconds"]
+
+
+def print_auto(autos: list[dict[str, Any]]) -> None:
+    header = (
+        "problem",
+        "auto wall, s",
+        "auto CPU, s",
+        "30-β ibkit, s",
+        "peak RSS, MB",
+        "β",
+        "max |T|",
+        "shortfall vs 30-β best, bits",
+    )
+    rows = []
+    for a in autos:
+        if a["status"] != "ok":
+            rows.append((a["key"], a["status"], "–", "–", "–", "–", "–", "–"))
+            continue
+        thirty = a.get("ibkit_30beta_seconds")
+        short = a.get("shortfall_vs_best_30beta_bits")
+        rows.append(
+            (
+                a["key"],
+                f"{a['seconds']:.1f}",
+                f"{a['cpu_seconds']:.1f}",
+                "–" if thirty is None else f"{thirty:.1f}",
+                f"{a['peak_rss_mb']:.0f} (before {a['rss_before_mb']:.0f})",
+                str(a["n_betas"]),
+                str(a["max_clusters_used"]),
+                "–"
+                if short is None
+                else f"{short:.5f} ({100 * a['shortfall_vs_best_30beta_frac']:.3f}%)",
+            )
+        )
+    print("\nibkit ib_curve with the automatic β grid (betas=None), one fresh subprocess each")
+    print_table(header, rows)
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +477,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", nargs="+", choices=[p.key for p in PROBLEMS], help="subset")
     parser.add_argument("--no-floor", action="store_true", help="skip the per-iteration floor")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output path")
+    parser.add_argument(
+        "--auto",
+        nargs="*",
+        choices=list(AUTO_BUILDERS),
+        help="automatic-grid problems (default: all; quick: random-200x10; none: skip)",
+    )
+    parser.add_argument(
+        "--auto-time-limit", type=float, default=1800.0, help="seconds per automatic curve"
+    )
+    parser.add_argument("--auto-child", choices=list(AUTO_BUILDERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.auto_child:
+        auto_child(args.auto_child)
+        return 0
 
     peer_limit = args.time_limit or (10.0 if args.quick else 75.0)
     ibkit_limit = args.ibkit_time_limit or (60.0 if args.quick else 300.0)
@@ -385,9 +522,21 @@ def main(argv: list[str] | None = None) -> int:
         except (ImportError, TypeError, AttributeError) as exc:  # internals changed
             floor_error = f"{type(exc).__name__}: {exc}"
 
+    auto_keys = args.auto
+    if auto_keys is None:
+        auto_keys = ["random-200x10"] if args.quick else list(AUTO_BUILDERS)
+    by_key = {rec["key"]: rec for rec in records}
+    autos = []
+    for key in auto_keys:
+        auto = run_auto(key, args.auto_time_limit)
+        compare_auto(auto, by_key.get(key))
+        autos.append(auto)
+
     print_report(records, labels, floor)
     if floor_error:
         print(f"\nper-iteration floor unavailable: {floor_error}")
+    if autos:
+        print_auto(autos)
     total = time.perf_counter() - started
 
     out = {
@@ -400,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         "problems": records,
         "iteration_floor": floor,
         "iteration_floor_error": floor_error,
+        "automatic_grid": autos,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
     finish(args.out, out, total)
     return 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import tracemalloc
 import warnings
 from collections.abc import Iterator
 
@@ -34,11 +35,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
+from scipy import sparse
 from scipy.optimize import brentq, linprog
 
+import ibkit.ib.curve as curve_module
 from ibkit import ConvergenceWarning
 from ibkit.datasets import tishby_12bit
-from ibkit.ib import IBCurve, ib_curve, iterative_ib, upper_concave_envelope
+from ibkit.ib import IBCurve, agglomerative_ib, ib_curve, iterative_ib, upper_concave_envelope
 from ibkit.measures import entropy, mutual_information
 
 pytestmark = pytest.mark.filterwarnings("ignore::ibkit.ConvergenceWarning")
@@ -759,3 +762,72 @@ def test_solution_index_and_frontier_queries_are_validated():
         curve.i_ty_at("a")
     # the automatic grid ends within 1e-4·I(X;Y) of the BSC's I(X;Y)
     assert_allclose(curve.solution(-1).i_ty, mutual_information(BSC), rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- 15. many clusters
+
+
+def uniform_joint(seed: int, n_x: int, n_y: int) -> np.ndarray:
+    """Uniform p(x), each p(y|x) from Dirichlet(1): the random joints of the benchmark."""
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(n_y), size=n_x) / n_x
+
+
+def test_candidate_clusters_stay_on_the_frontier(monkeypatch):
+    """With 6 candidate clusters per input (so the sparse path runs once |T| > 24), the
+    curve keeps every property of the dense one and is not below it, nor below any
+    hard partition of agglomerative IB (an independent solver)."""
+    p_xy = uniform_joint(20, 40, 4)
+    i_xy = mutual_information(p_xy)
+    h_x = entropy(p_xy.sum(axis=1))
+    dense = ib_curve(p_xy, random_state=0)
+    monkeypatch.setattr(curve_module._Annealer, "width", 6)
+    curve = ib_curve(p_xy, random_state=0)
+    assert any(sparse.issparse(sol) for sol in curve._solutions)  # the sparse path ran
+    assert not any(sparse.issparse(sol) for sol in dense._solutions)
+    tol = 1e-9
+    assert np.all(curve.i_ty <= np.minimum(curve.i_xt, i_xy) + tol)
+    assert np.all(curve.i_xt <= h_x + tol)
+    assert i_xy - curve.i_ty[-1] <= 1e-4 * i_xy
+    assert_concave_nondecreasing(curve.envelope_i_xt, curve.envelope_i_ty, tol)
+    assert_allclose([curve.envelope_i_xt[-1], curve.envelope_i_ty[-1]], [h_x, i_xy], rtol=1e-9)
+    assert np.all(own_solution_gap(curve) <= 1e-9)
+    for k in range(len(curve.betas)):  # sparse solutions score as their dense encoders
+        sol = curve.solution(k)
+        assert_allclose(sol.p_t_given_x.sum(axis=1), 1.0, rtol=1e-12)
+        scores = encoder_scores(p_xy, sol.p_t_given_x)
+        assert_allclose([curve.i_xt[k], curve.i_ty[k], curve.h_t[k]], scores, atol=tol)
+    xs = np.linspace(0.0, h_x, 401)
+    assert np.all(curve.i_ty_at(xs) >= dense.i_ty_at(xs) - 1e-3 * i_xy)
+    aib = agglomerative_ib(p_xy)
+    assert np.all(aib.i_ty <= curve.i_ty_at(aib.i_xt) + 1e-6)
+    assert np.all(aib.i_ty <= dense.i_ty_at(aib.i_xt) + 1e-6)
+
+
+def stored_bytes(curve: IBCurve) -> int:
+    """Bytes of the solutions the curve keeps (decoders or sparse encoders)."""
+    total = 0
+    for sol in curve._solutions:
+        parts = (sol.data, sol.indices, sol.indptr) if sparse.issparse(sol) else sol
+        total += sum(part.nbytes for part in parts)
+    return total
+
+
+def test_memory_of_temporaries_is_bounded(monkeypatch):
+    """The curve keeps a decoder or a sparse encoder per β, never an |X|×|T| encoder,
+    and scores candidates in blocks: with 1200 inputs in use as clusters, what it keeps
+    is at most 32 entries per input and β, and the peak of numpy's traced allocations
+    beyond that stays below one 1200×1200 float array (the old curve kept one per β)."""
+    n = 1200
+    p_xy = uniform_joint(21, n, 3)
+    monkeypatch.setattr(curve_module._Annealer, "chunk", 1 << 16)
+    tracemalloc.start()
+    try:
+        curve = ib_curve(p_xy, random_state=0, max_iter=3)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert curve.n_clusters.max() > 1000
+    kept = stored_bytes(curve)
+    assert kept <= len(curve.betas) * (n * 32 * 16 + 8 * (n + 1)), kept
+    assert peak - kept < n * n * 8, (peak, kept)

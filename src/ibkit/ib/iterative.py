@@ -101,14 +101,9 @@ class ReducedProblem:
         return self.p_x[:, None] * self.p_y_given_x
 
     @cached_property
-    def p_y_given_x_and_one(self) -> np.ndarray:
-        """[p(y|x̃), 1]: the conditionals with a column of ones appended."""
-        return np.column_stack([self.p_y_given_x, np.ones(self.n_inputs)])
-
-    @cached_property
-    def mean_neg_h_y_given_x(self) -> float:
-        """−H(Y|X) in nats: Σ_x̃ p(x̃) Σ_y p(y|x̃) log p(y|x̃)."""
-        return float(self.p_x @ self.neg_h_y_given_x)
+    def p_y_given_x_one_neg_h(self) -> np.ndarray:
+        """[p(y|x̃), 1, Σ_y p(y|x̃) log p(y|x̃)]: the left factor of the assignment scores."""
+        return np.column_stack([self.p_y_given_x, np.ones(self.n_inputs), self.neg_h_y_given_x])
 
     def expand(self, q: np.ndarray, *, hard: bool = False) -> np.ndarray:
         """Encoder over the original X from one over pooled inputs.
@@ -154,35 +149,94 @@ def reduce_problem(p_xy: np.ndarray) -> ReducedProblem:
 
 
 def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """p(t) and p(y|t) implied by an encoder q = p(t|x̃); empty clusters get p(y|t) = 0."""
-    p_t = problem.p_x @ q
+    """p(t) and p(y|t) implied by an encoder q = p(t|x̃); empty clusters get p(y|t) = 0.
+
+    p(t, y) = qᵀ·p(x̃, y) is one product, and p(t) = Σ_y p(t, y) its row sums.
+    """
     p_ty = q.T @ problem.joint
+    p_t = p_ty.sum(axis=1)
     if p_t.all():
-        return p_t, p_ty / p_t[:, None]
+        p_ty /= p_t[:, None]
+        return p_t, p_ty
     return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
 
 
 def assignment_scores(
-    problem: ReducedProblem, p_t: np.ndarray, p_y_given_t: np.ndarray, beta: float
+    problem: ReducedProblem,
+    p_t: np.ndarray,
+    p_y_given_t: np.ndarray,
+    beta: float,
+    rows: np.ndarray | slice = slice(None),
 ) -> np.ndarray:
-    """s(x̃,t) = log p(t) + β Σ_y p(y|x̃) log p(y|t) for all pairs, as one matrix product.
+    """s(x̃,t) = log p(t) − β·KL[p(y|x̃) ‖ p(y|t)] for all pairs, as one matrix product.
 
-    This is log p(t) − β·KL[p(y|x̃) ‖ p(y|t)] plus the row constant
-    β Σ_y p(y|x̃) log p(y|x̃), which cancels when p(t|x̃) is normalised over t. It is −∞
-    exactly where t is empty or gives no mass to a y on which x̃ puts some.
+    With the left factor [p(y|x̃), 1, Σ_y p(y|x̃) log p(y|x̃)] and the right factor
+    [β log p(y|t), log p(t), −β], the product is
+    log p(t) + β Σ_y p(y|x̃) log p(y|t) − β Σ_y p(y|x̃) log p(y|x̃). Every score is ≤ 0
+    (Gibbs' inequality, up to round-off), so exp(s) cannot overflow. It is −∞ exactly
+    where t is empty or gives no mass to a y on which x̃ puts some. ``rows`` selects the
+    inputs x̃ to score (all by default).
     """
-    if p_y_given_t.all():  # the common case: one product with [p(y|x̃), 1]
-        weights = np.column_stack([beta * np.log(p_y_given_t), np.log(p_t)])
-        return problem.p_y_given_x_and_one @ weights.T
+    if p_y_given_t.all():  # the common case: one product
+        weights = np.empty((p_t.shape[0], problem.p_y_given_x.shape[1] + 2))
+        np.log(p_y_given_t, out=weights[:, :-2])
+        weights[:, :-2] *= beta
+        np.log(p_t, out=weights[:, -2])
+        weights[:, -1] = -beta
+        return problem.p_y_given_x_one_neg_h[rows] @ weights.T
     zero = p_y_given_t == 0
     log_p = np.log(p_y_given_t, out=np.zeros_like(p_y_given_t), where=~zero)
-    scores = problem.p_y_given_x @ log_p.T
-    impossible = (problem.p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
+    p_y_given_x = problem.p_y_given_x[rows]
+    scores = p_y_given_x @ log_p.T
+    scores -= problem.neg_h_y_given_x[rows, None]
+    impossible = (p_y_given_x > 0).astype(float) @ zero.T.astype(float) > 0
     scores[impossible] = -np.inf
     scores *= beta
     with np.errstate(divide="ignore"):  # an empty cluster has log p(t) = −∞: it stays empty
         scores += np.log(p_t)
     return scores
+
+
+#: Row sums of exp(s) below this are recomputed after subtracting the row maximum.
+_UNDERFLOW = 1e-250
+
+
+def encoder_from_decoder(
+    problem: ReducedProblem, p_t: np.ndarray, p_y_given_t: np.ndarray, beta: float, alpha: float
+) -> tuple[np.ndarray, float]:
+    """The encoder p(t|x̃) ∝ exp([log p(t) − β·KL]/α) of a decoder, and its free energy.
+
+    Returns the encoder and F = −α Σ_x p(x) log Z_α(x) in nats, where
+    Z_α(x) = Σ_t exp([log p(t) − β·KL(x, t)]/α). For α = 0 the encoder is the hard
+    arg-max and F = −Σ_x p(x) max_t [log p(t) − β·KL(x, t)].
+
+    The softmax works in place on the one |X̃|×|T| score matrix. The scores are ≤ 0, so
+    exp needs no shift; only rows where every exp underflows (no cluster within about
+    575·α nats) are recomputed after subtracting their maximum.
+    """
+    scores = assignment_scores(problem, p_t, p_y_given_t, beta)
+    if alpha == 0:
+        best = scores.argmax(axis=1)
+        top = scores[np.arange(scores.shape[0]), best]
+        hard = np.zeros_like(scores)
+        hard[np.arange(scores.shape[0]), best] = 1.0
+        return hard, float(-(problem.p_x @ top))
+    shift = np.zeros(scores.shape[0])
+    if alpha != 1:
+        scores /= alpha
+    e = np.exp(scores, out=scores)
+    norm = e.sum(axis=1)
+    low = norm < _UNDERFLOW
+    if low.any():  # recompute those rows with their maximum subtracted
+        rows = assignment_scores(problem, p_t, p_y_given_t, beta, np.flatnonzero(low)) / alpha
+        shift[low] = rows.max(axis=1)
+        rows -= shift[low, None]
+        np.exp(rows, out=rows)
+        e[low] = rows
+        norm[low] = rows.sum(axis=1)
+    e /= norm[:, None]
+    free_energy = -alpha * (problem.p_x @ (shift + np.log(norm)))
+    return e, float(free_energy)
 
 
 def update_encoder(
@@ -195,23 +249,7 @@ def update_encoder(
     differs from the objective by the constant β·I(X;Y) at the fixed point.
     """
     p_t, p_y_given_t = decoder(problem, q)
-    # the row constant left out of the scores is added back to the free energy below
-    scores = assignment_scores(problem, p_t, p_y_given_t, beta)
-    best = scores.max(axis=1, keepdims=True)
-    row_constant = beta * problem.mean_neg_h_y_given_x
-    if alpha == 0:
-        hard = np.zeros_like(scores)
-        hard[np.arange(scores.shape[0]), scores.argmax(axis=1)] = 1.0
-        return hard, float(row_constant - problem.p_x @ best[:, 0])
-    # softmax over t in the log domain: subtract each row's maximum, then scale by 1/α
-    scores -= best
-    if alpha != 1:
-        scores /= alpha
-    np.exp(scores, out=scores)
-    norm = scores.sum(axis=1, keepdims=True)
-    scores /= norm
-    free_energy = row_constant - problem.p_x @ (best[:, 0] + alpha * np.log(norm[:, 0]))
-    return scores, float(free_energy)
+    return encoder_from_decoder(problem, p_t, p_y_given_t, beta, alpha)
 
 
 def compact_clusters(
