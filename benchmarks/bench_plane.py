@@ -17,7 +17,12 @@ softmax output). Reported, with ``torch.set_num_threads(1)``:
   outputs; recorded layers of 25,088, 12,544, 256 and 10 units) on n = 10,000 synthetic
   28x28 inputs (1,000 with ``--quick``), probe batches of 500 rows, per estimator
   (binning, kde, renyi): seconds, the recorder's largest buffer, and the peak resident
-  memory of a fresh process that does just that record (``ru_maxrss``).
+  memory of a fresh process that does just that record (``ru_maxrss``);
+- binning alone on the widest of those layers, 1,000 x 25,088 float32 activations of the
+  first convolution block, in a fresh process, per grid (the default equal-mass bins, 30
+  bins on the layer's range, bins of width 0.07): CPU and wall seconds of one
+  ``plane_point`` and the peak memory it allocated (``tracemalloc``), the layer itself
+  (98 MiB) not counted.
 
 Results go to ``benchmarks/results/plane.json``.
 """
@@ -125,6 +130,32 @@ def image_record(estimator: str, n: int) -> dict[str, float]:
     }
 
 
+#: The grids of the wide-layer binning case, by label.
+WIDE_GRIDS = {"default": {}, "30 bins": {"n_bins": 30}, "width 0.07": {"bin_size": 0.07}}
+
+
+def wide_binning(grid: str, n: int) -> dict[str, float]:
+    """Binning alone on the (n, 25,088) first ReLU block of :func:`conv_net`, in this
+    process: CPU and wall seconds, and the peak bytes it allocated."""
+    import tracemalloc
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.random((n, 1, 28, 28), dtype=np.float32))
+    with torch.no_grad():
+        t = conv_net()[:2](x).reshape(n, -1).numpy()
+    y = rng.integers(0, 10, n)
+    est = get_estimator("binning", **WIDE_GRIDS[grid])
+    est.plane_point(t[:50, :8], np.arange(50), y[:50])  # warm-up: lazy imports (scipy.stats)
+    tracemalloc.start()
+    cpu, wall = time.process_time(), time.perf_counter()
+    est.plane_point(t, np.arange(n), y)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"cpu_s": cpu, "wall_s": wall, "peak_alloc_mb": peak / 2**20, "width": t.shape[1]}
+
+
 def image_records(estimators: list[str], n: int) -> list[dict[str, object]]:
     """:func:`image_record` of each estimator in a fresh process, so maxrss is its own."""
     records = []
@@ -143,10 +174,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="binning only, fewer repeats")
     parser.add_argument("--image-case", help=argparse.SUPPRESS)  # one image record, as JSON
+    parser.add_argument("--wide-case", help=argparse.SUPPRESS)  # one wide binning, as JSON
     parser.add_argument("--n", type=int, default=10_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.image_case:
         print(json.dumps(image_record(args.image_case, args.n)))
+        return
+    if args.wide_case:
+        print(json.dumps(wide_binning(args.wide_case, args.n)))
         return
     torch.set_num_threads(1)
     repeats = 3
@@ -204,11 +239,34 @@ def main() -> None:
             for r in image
         ],
     )
+    wide = []
+    for grid in WIDE_GRIDS:
+        out = subprocess.run(
+            [sys.executable, __file__, "--wide-case", grid, "--n", "1000"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        wide.append({"grid": grid, "n": 1000, **json.loads(out.splitlines()[-1])})
+    print("\nBinning alone on 1,000 x 25,088 conv activations, 1 thread")
+    print_table(
+        ("grid", "CPU", "wall", "peak allocated"),
+        [
+            (
+                r["grid"],
+                f"{r['cpu_s']:.2f} s",
+                f"{r['wall_s']:.2f} s",
+                f"{r['peak_alloc_mb']:.0f} MiB",
+            )
+            for r in wide
+        ],
+    )
     write_json(
         RESULTS,
         {
             "record": records,
             "image_record": image,
+            "wide_binning": wide,
             "train_step_s": {"plain": plain, "hooks": hooked, "gradient_snr": tracked},
             "versions": versions(["ibkit", "torch", "numpy", "pandas"]),
         },

@@ -21,7 +21,12 @@ from scipy import stats
 
 from ibkit.datasets import gaussian_task, independent_task
 from ibkit.estimators._base import available_methods, estimate_mi, resolve_plane_estimators
-from ibkit.estimators.binning import BinningEstimator, PluginEstimator, _symbols
+from ibkit.estimators.binning import (
+    BinningEstimator,
+    PluginEstimator,
+    _row_symbols,
+    _symbols,
+)
 from ibkit.measures import mutual_information
 from ibkit.study.plane_study import PLANE_ESTIMATORS
 
@@ -216,6 +221,39 @@ def test_distinct_rows_are_found_exactly_whether_packed_or_compared_as_bytes():
         assert sorted(set(symbols)) == list(range(len(set(rows))))  # codes 0..k-1
         symbol_of = dict(zip(rows, symbols, strict=True))  # same row -> same symbol
         assert all(symbol_of[row] == s for row, s in zip(rows, symbols, strict=True))
+
+
+@pytest.mark.parametrize("block", [1, 3, 512])
+def test_wide_rows_of_codes_are_told_apart_exactly_block_by_block(block, monkeypatch):
+    """Symbols built column block by column block, with codes far wider than the rows
+    (spans above n are ranked first, spans that fill a key on their own) and rows that
+    stay equal to the end, are those of the rows as tuples."""
+    monkeypatch.setattr("ibkit.estimators.binning._CODE_BLOCK", block)
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 3, size=(300, 25))
+    codes[:, 4] *= 2**40  # a span far above n
+    codes[:, 7] = rng.integers(-(2**50), 2**50, 300)
+    codes[::4] = codes[1]  # a quarter of the rows are one row
+    symbols = _row_symbols(codes.astype(float), lambda block: block.astype(np.int64))
+    rows = [tuple(r) for r in codes]
+    assert sorted(set(symbols)) == list(range(len(set(rows))))
+    symbol_of = dict(zip(rows, symbols, strict=True))
+    assert all(symbol_of[row] == s for row, s in zip(rows, symbols, strict=True))
+
+
+def test_distinct_rows_stop_the_coding_of_further_columns():
+    """Once every row has a symbol of its own, the columns left are not coded."""
+    t = np.hstack([np.arange(50.0)[:, None], np.zeros((50, 2000))])
+    coded = []
+
+    def codes_of(block):
+        coded.append(block.shape[1])
+        return np.floor(block).astype(np.int64)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("ibkit.estimators.binning._CODE_BLOCK", 100)
+        symbols = _row_symbols(t, codes_of)
+    assert sorted(symbols) == list(range(50)) and coded == [100]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """Estimators on torch tensors: the same numbers as on numpy arrays, on the tensor's device.
 
-kde and renyi work on the tensor's device; the other methods copy tensors to numpy.
-Tolerances (bits): float64 work 1e-9, kde's float32 work 1e-6 (sums in another order).
+kde, noisy_mc, renyi and binning work on the tensor's device; the other methods copy
+tensors to numpy. Tolerances (bits): float64 work 1e-9, float32 work 1e-6 (sums in
+another order); binning's integer codes are exact, so its estimates agree to round-off
+of the plug-in sums.
 """
 
 import subprocess
@@ -28,8 +30,13 @@ CASES = [
     ("kde", {"noise_variance": 0.5, "noise_relative": True}, 1e-6),
     ("renyi", {}, 1e-9),
     ("renyi", {"kernel_width": "knn", "batch_size": 60}, 1e-9),
-    ("binning", {"n_bins": 10}, 1e-9),
-    ("noisy_mc", {"noise_variance": 0.05, "n_mc": 3}, 1e-9),
+    ("binning", {"n_bins": 10}, 1e-12),
+    ("binning", {"n_bins": 30, "value_range": (-1.0, 1.0)}, 1e-12),
+    ("binning", {"bin_size": 0.07}, 1e-12),
+    ("binning", {}, 1e-12),  # equal-mass bins: ranks on the device
+    ("noisy_mc", {"noise_variance": 0.05, "n_mc": 3}, 1e-6),
+    ("noisy_mc", {"noise_variance": 0.05, "n_mc": 3, "dtype": "float64"}, 1e-9),
+    ("noisy_mc", {"noise_variance": 0.5, "n_mc": 2, "noise_relative": True}, 1e-6),
 ]
 
 
@@ -61,12 +68,46 @@ def test_plane_point_on_tensors_matches_numpy(device, method, params, atol):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("method", ["kde", "renyi"])
+@pytest.mark.parametrize(
+    "params",
+    [{"n_bins": 5}, {"bin_size": 0.2}, {"strategy": "quantile", "n_bins": 3}],
+)
+def test_binning_wide_tied_layer_on_tensors_matches_numpy(device, params, monkeypatch):
+    """Codes made block by block (a block of 7 columns here) give the symbols of the
+    whole rows, with ties in every column and repeated rows, on both paths."""
+    monkeypatch.setattr("ibkit.estimators.binning._CODE_BLOCK", 7)
+    rng = np.random.default_rng(4)
+    t = np.round(np.tanh(rng.standard_normal((300, 40))), 1)
+    t[::3] = t[0]  # a third of the rows repeat one row
+    y = rng.integers(0, 4, 300)
+    est = get_estimator("binning", **params)
+    expected = est.plane_point(t, np.arange(300), y)
+    got = est.plane_point(torch.from_numpy(t).to(device), np.arange(300), y)
+    for e, g in zip(expected, got, strict=True):
+        assert g.value == pytest.approx(e.value, abs=1e-12)
+        assert g.diagnostics.singleton_share == e.diagnostics.singleton_share
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_noisy_mc_sparse_labels_on_tensors_match_numpy(device):
+    """More than 64 labels, not all distinct: the class sums run on the host."""
+    t, _ = _layer(n=300, seed=5)
+    labels = np.arange(300) // 3
+    est = get_estimator("noisy_mc", noise_variance=0.05, n_mc=2)
+    expected = est.estimate(t, labels, random_state=1).value
+    got = est.estimate(torch.from_numpy(t).to(device), labels, random_state=1).value
+    assert got == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("method", ["kde", "renyi", "noisy_mc"])
 def test_float32_tensors_match_float32_arrays(device, method):
     t, y = _layer(seed=1)
     t32 = t.astype(np.float32)
-    expected = estimate_mi(t32, y, method=method)
-    got = estimate_mi(torch.from_numpy(t32).to(device), torch.from_numpy(y), method=method)
+    expected = estimate_mi(t32, y, method=method, random_state=0)
+    got = estimate_mi(
+        torch.from_numpy(t32).to(device), torch.from_numpy(y), method=method, random_state=0
+    )
     assert got.value == pytest.approx(expected.value, abs=1e-6)
 
 
@@ -82,14 +123,14 @@ def test_renyi_continuous_y_mixes_tensors_and_arrays():
     )
 
 
-@pytest.mark.parametrize("method", ["kde", "renyi", "binning"])
+@pytest.mark.parametrize("method", ["kde", "renyi", "binning", "noisy_mc"])
 def test_complex_tensor_is_refused(method):
     t = torch.ones((10, 2), dtype=torch.complex64)
     with pytest.raises(InvalidParameterError, match=r"^t .*complex"):
         get_estimator(method).plane_point(t, np.arange(10), np.arange(10) % 2)
 
 
-@pytest.mark.parametrize("method", ["kde", "renyi", "binning"])
+@pytest.mark.parametrize("method", ["kde", "renyi", "binning", "noisy_mc"])
 def test_nan_tensor_is_refused(method):
     t = torch.zeros((10, 2), dtype=torch.float64)
     t[3, 1] = float("nan")

@@ -14,6 +14,7 @@ from torch import nn
 
 from ibkit.datasets import tishby_12bit
 from ibkit.estimators import MIEstimator, get_estimator
+from ibkit.nn.ensemble import EnsembleMLP
 from ibkit.nn.plane import InformationPlane, plane_points
 from ibkit.nn.schedule import EpochSchedule, log_spaced_epochs
 
@@ -275,6 +276,81 @@ def test_buffers_do_not_grow_across_epochs():
             tracemalloc.stop()
     assert growth < 4096 * 64 * 4 / 4
     assert peak >= 4096 * 64 * 4  # the buffer did exist while recording
+
+
+def _captured_layers(monkeypatch):
+    """The activations the recorder hands the estimators, by layer (filled as it records)."""
+    import ibkit.nn.plane as plane_module
+
+    captured = {}
+    original = plane_module._layer_rows
+
+    def spy(index, layer, t, *args, **kwargs):
+        captured[layer] = t
+        return original(index, layer, t, *args, **kwargs)
+
+    monkeypatch.setattr(plane_module, "_layer_rows", spy)
+    return captured
+
+
+def test_cpu_model_hands_host_arrays_to_the_estimators(monkeypatch):
+    captured = _captured_layers(monkeypatch)
+    with InformationPlane(_tanh_net(), TASK.x, TASK.y, ["binning", "kde"]) as plane:
+        plane.record(0)
+    assert list(captured) == plane.layer_names
+    assert all(isinstance(t, np.ndarray) and t.dtype == np.float32 for t in captured.values())
+
+
+def test_activations_kept_as_tensors_give_the_numbers_of_host_arrays(monkeypatch):
+    """The path of a CUDA model, on the CPU: the buffer is a tensor where the layer runs,
+    the estimators get it as it is, and the points are those of host arrays (float32
+    kernel work: within 1e-6 bits; binning exactly)."""
+    import ibkit.nn.plane as plane_module
+
+    estimators = {
+        "bin30": ("binning", {"n_bins": 30}),
+        "bin": "binning",
+        "kde": ("kde", {"noise_variance": 0.1}),
+        "mc": ("noisy_mc", {"noise_variance": 0.1, "n_mc": 1}),
+    }
+    model = EnsembleMLP(2, 12, (6, 3), 2, activation="tanh")
+    with InformationPlane(model, TASK.x, TASK.y, estimators) as plane:
+        host = plane.record(0)
+    captured = _captured_layers(monkeypatch)
+    monkeypatch.setattr(plane_module, "_stays_on_device", lambda device: True)
+    with InformationPlane(model, TASK.x, TASK.y, estimators) as plane:
+        kept = plane.record(0)
+    assert all(isinstance(t, torch.Tensor) for t in captured.values())
+    assert plane.peak_buffer_bytes == 2 * len(TASK.x) * 6 * 4
+    binned = host["estimator"].str.startswith("bin")
+    for column in ("i_xt", "i_ty"):
+        np.testing.assert_array_equal(kept[column][binned], host[column][binned])
+        np.testing.assert_allclose(kept[column], host[column], rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_is_placed_on_its_device_with_the_host_numbers(monkeypatch):
+    """The activations stay on the GPU, and the points are those of the same activations
+    copied to the host (float32 work: within 1e-5 bits)."""
+    captured = _captured_layers(monkeypatch)
+    estimators = {
+        "bin30": ("binning", {"n_bins": 30}),
+        "kde": ("kde", {"noise_variance": 0.1}),
+        "mc": ("noisy_mc", {"noise_variance": 0.1, "n_mc": 1}),
+        "renyi": "renyi",
+    }
+    model = _tanh_net().cuda()
+    with InformationPlane(model, TASK.x, TASK.y, estimators) as plane:
+        rows = plane.record(0)
+    assert all(t.is_cuda and t.dtype == torch.float32 for t in captured.values())
+    host = plane_points(
+        {layer: t.cpu() for layer, t in captured.items()},
+        TASK.y,
+        estimators=estimators,
+        random_state=np.random.default_rng([0, 0, 0]),  # the recorder's stream of epoch 0
+    )
+    for column in ("i_xt", "i_ty"):
+        np.testing.assert_allclose(rows[column], host[column], rtol=0, atol=1e-5)
 
 
 # -- schedule -------------------------------------------------------------------------

@@ -191,6 +191,22 @@ def test_plane_estimators_build_nothing_n_by_n(estimator):
     assert peak < n * n * 8 / 8
 
 
+def test_binning_a_wide_layer_holds_codes_of_a_block_of_columns_only():
+    # 200 rows of 20,000 units (a conv layer): the float64 copy of the layer is 32 MB;
+    # int64 codes of the whole layer would be as much again, a block of columns 0.8 MB.
+    n, width = 200, 20_000
+    rng = np.random.default_rng(1)
+    t = np.maximum(rng.normal(size=(n, width)), 0).astype(np.float32)
+    for params in ({"n_bins": 30}, {"bin_size": 0.07}, {}):
+        tracemalloc.start()
+        try:
+            get_estimator("binning", **params).plane_point(t, np.arange(n), np.arange(n) % 10)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1.25 * n * width * 8, params
+
+
 class _NoisyInEval(nn.Module):
     """Adds fresh Gaussian noise in train and eval mode alike (a sampling layer)."""
 

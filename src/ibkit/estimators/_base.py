@@ -386,7 +386,8 @@ class MIEstimator(abc.ABC):
         check_on_plane(self, self.name)
         units = check_units(units)
         x_samples = self._samples(t, x_labels, ("t", "x_labels"))
-        y_samples = self._samples(t, y_labels, ("t", "y_labels"))
+        # the validated float64 ``t`` again: one copy of the layer, not two
+        y_samples = self._samples(x_samples.x, y_labels, ("t", "y_labels"))
         i_xt, i_ty = self._plane_nats(x_samples, y_samples, random_state)
         return self._result(i_xt, units, x_samples), self._result(i_ty, units, y_samples)
 

@@ -40,8 +40,26 @@ class _Numpy:
         return values, inverse.reshape(-1), counts
 
     @staticmethod
+    def scaled_matmul(a: np.ndarray, b: np.ndarray, scale: float, out: Any = None) -> np.ndarray:
+        """``scale * (a @ b)``, into ``out`` if given."""
+        out = np.matmul(a, b, out=out)
+        if scale != 1.0:
+            out *= scale
+        return out
+
+    @staticmethod
+    def distinct_codes(a: np.ndarray) -> np.ndarray:
+        """Codes 0..k−1 of the entries of the 1-D ``a``, in the order of their values."""
+        return np.unique(a, return_inverse=True)[1].reshape(-1)
+
+    @staticmethod
     def ldexp(a: np.ndarray, exponent: int) -> np.ndarray:
         return np.ldexp(a, exponent)
+
+    @staticmethod
+    def row_max(a: np.ndarray) -> np.ndarray:
+        """The largest entry of each row."""
+        return a.max(axis=1)
 
     @staticmethod
     def var0(a: np.ndarray) -> np.ndarray:
@@ -115,8 +133,22 @@ class _Torch:
     def unique_rows(self, a: Any) -> tuple[Any, Any, Any]:
         return self.torch.unique(a, dim=0, return_inverse=True, return_counts=True)
 
+    @staticmethod
+    def scaled_matmul(a: Any, b: Any, scale: float, out: Any = None) -> Any:
+        """The scale is applied by the product itself (``addmm``'s ``alpha``)."""
+        if out is None:
+            out = a.new_empty((a.shape[0], b.shape[1]))
+        return out.addmm_(a, b, beta=0, alpha=scale)
+
+    def distinct_codes(self, a: Any) -> Any:
+        return self.torch.unique(a, return_inverse=True)[1]
+
     def ldexp(self, a: Any, exponent: int) -> Any:
         return self.torch.ldexp(a, self.torch.tensor(exponent, device=a.device))
+
+    @staticmethod
+    def row_max(a: Any) -> Any:
+        return a.amax(dim=1)
 
     @staticmethod
     def var0(a: Any) -> Any:

@@ -43,6 +43,7 @@ import numpy as np
 
 from ibkit._validation import InvalidParameterError, check_bool, check_int, check_positive
 from ibkit.estimators._base import MIEstimator, Nats, Samples, SaturationWarning, register
+from ibkit.estimators._xp import is_tensor, namespace, to_numpy
 from ibkit.measures import entropy_nats
 
 __all__ = ["BinningEstimator", "PluginEstimator"]
@@ -52,6 +53,13 @@ _STRATEGIES = ("uniform", "quantile")
 #: Samples expected per joint cell, under independence, by the default number of bins
 #: (Cellucci, Albano & Rapp 2005).
 _SAMPLES_PER_CELL = 5
+
+#: Columns binned at a time: the integer codes held at once are ``n x _CODE_BLOCK``.
+_CODE_BLOCK = 512
+
+#: Bits of the int64 keys that combine row symbols with packed codes (2**62 leaves a
+#: factor of two below the int64 limit for the rounding of the bit counts).
+_KEY_BITS = 62.0
 
 
 def _symbols(arr: np.ndarray) -> np.ndarray:
@@ -81,6 +89,53 @@ def _packed_rows(codes: np.ndarray) -> np.ndarray | None:
         return None
     strides = np.concatenate(([1], np.cumprod(span[:-1]))).astype(np.int64)
     return (codes - lo) @ strides
+
+
+def _row_symbols(arr: Any, codes_of: Any) -> np.ndarray:
+    r"""Symbols 0..k−1 (host int64), one per distinct row of the integer bin codes that
+    ``codes_of`` gives for column blocks of the (n, d) array or tensor ``arr``.
+
+    The rows are told apart exactly, with no hashing and so no collisions, and in
+    :math:`O(n \cdot` :data:`_CODE_BLOCK` :math:`)` memory however wide the layer:
+    :data:`_CODE_BLOCK` columns are coded at a time, each shifted to start at 0 (span
+    :math:`m_j`), and folded in turn into the symbols :math:`s` of the columns before
+    them. A group of columns whose spans multiply to :math:`M \le 2^{62} / k` (``k``
+    symbols so far) gives one int64 key per row,
+
+    .. math:: s \cdot M + \sum_j c_j \prod_{i < j} m_i \;<\; 2^{62},
+
+    and the distinct keys, found by one sort, are the new symbols. A column of span above
+    ``n`` is first replaced by the rank of its distinct codes, so that every column fits.
+    Once the ``n`` rows all have symbols of their own, the columns left cannot split them
+    further and are not coded. A tensor is coded on its device; its symbols come back to
+    the host.
+    """
+    xp = namespace(arr)
+    n, d = arr.shape
+    symbols, k = None, 1
+    for start in range(0, d, _CODE_BLOCK):
+        codes = codes_of(arr[:, start : start + _CODE_BLOCK])
+        codes = codes - xp.amin(codes, 0)
+        span = to_numpy(xp.amax(codes, 0)).astype(np.int64) + 1
+        for j in np.flatnonzero(span > n):  # wide spans: ranks of the distinct codes
+            codes[:, j] = xp.distinct_codes(codes[:, j])
+            span[j] = int(codes[:, j].max()) + 1
+        bits = np.log2(span)
+        j = 0
+        while j < span.size:
+            # the longest run of columns from j that fits beside the k symbols
+            room = _KEY_BITS - math.log2(k)
+            stop = j + max(1, int(np.searchsorted(np.cumsum(bits[j:]), room, side="right")))
+            strides = np.concatenate(([1], np.cumprod(span[j : stop - 1])))
+            key = (codes[:, j:stop] * xp.from_host(strides)).sum(1)
+            if symbols is not None:
+                key += symbols * int(strides[-1] * span[stop - 1])
+            symbols = xp.distinct_codes(key)
+            k = int(symbols.max()) + 1
+            if k == n:
+                return to_numpy(symbols).astype(np.int64)
+            j = stop
+    return to_numpy(symbols).astype(np.int64)
 
 
 def _entropy_of_counts(counts: np.ndarray, n: int, miller_madow: bool) -> float:
@@ -144,19 +199,42 @@ def _warn_if_sparse(n: int, d: int) -> None:
         )
 
 
-def _equal_mass_codes(arr: np.ndarray, n_bins: int) -> np.ndarray:
+def _equal_mass_codes(arr: Any, n_bins: int) -> Any:
     r"""Codes :math:`\lfloor b\,(r - \tfrac12) / n \rfloor` in 0..b−1 per column of the
     (n, d) ``arr``, :math:`r` the mid-rank of the value in its column.
 
     Distinct values fill the ``b = n_bins`` bins with :math:`\lfloor n/b \rfloor` or
     :math:`\lceil n/b \rceil` samples each; tied values share their average rank, hence
     one code, and a block of ties goes to the bin that holds its middle. The codes depend
-    on the order within each column only.
+    on the order within each column only. Twice the mid-rank, :math:`2r`, is an integer:
+    :func:`scipy.stats.rankdata` gives it for an array; for a tensor, on its device, a
+    block of ties at sorted positions :math:`i..j` (from 0) has :math:`2r = i + j + 2`.
     """
-    from scipy.stats import rankdata
+    if is_tensor(arr):
+        twice_rank = _twice_mid_ranks(arr)
+    else:
+        from scipy.stats import rankdata
 
-    twice_rank = np.rint(2.0 * rankdata(arr, axis=0)).astype(np.int64)  # 2r is an integer
+        twice_rank = np.rint(2.0 * rankdata(arr, axis=0)).astype(np.int64)
     return (n_bins * (twice_rank - 1)) // (2 * arr.shape[0])
+
+
+def _twice_mid_ranks(arr: Any) -> Any:
+    """Twice the mid-rank of each entry of the (n, d) tensor ``arr`` in its column (int64),
+    from one sort per column: the first and last sorted positions of each block of ties
+    are carried down and up the column by running maxima and minima."""
+    import torch
+
+    n = arr.shape[0]
+    values, order = torch.sort(arr, dim=0, stable=True)
+    position = torch.arange(n, device=arr.device)[:, None].expand_as(values)
+    new = torch.ones_like(values, dtype=torch.bool)
+    new[1:] = values[1:] != values[:-1]  # a tie block starts
+    first = torch.where(new, position, 0).cummax(dim=0).values
+    end = torch.ones_like(new)
+    end[:-1] = new[1:]  # a tie block ends
+    last = torch.where(end, position, n - 1).flip(0).cummin(dim=0).values.flip(0)
+    return torch.empty_like(order).scatter_(0, order, first + last + 2)
 
 
 @register
@@ -199,6 +277,15 @@ class BinningEstimator(MIEstimator):
     far apart they lie (three separated classes of 50, 30 and 20 % in 5 bins per unit:
     I(T;Y) = 1.40 of H(Y) = 1.51 bits), where a uniform grid (``n_bins``) keeps apart
     clusters further apart than its bins are wide.
+
+    **Device and memory.** The device is the data's: torch tensors are binned where they
+    live (a CUDA tensor on its GPU), numpy arrays on the host, with the same codes and so
+    the same estimate; only the symbols, one integer per sample, come back to the host for
+    the plug-in counts. The distinct rows of codes are found exactly, without hashing (no
+    collisions), :data:`_CODE_BLOCK` columns at a time, and the columns left once every
+    sample has a symbol of its own are not coded: besides a float64 copy of the data, the
+    work holds ``n`` × 512 codes, however wide the layer (1,000 × 25,088 conv units: 0.5 s
+    and 0.2 GB with 30 bins).
 
     **Diagnostics** (:class:`~ibkit.estimators.Diagnostics`): ``singleton_share``, the
     share of the samples alone in their cell of ``x``, and ``at_ceiling``, the estimate
@@ -251,6 +338,7 @@ class BinningEstimator(MIEstimator):
     """
 
     name = "binning"
+    tensors = True
 
     def __init__(
         self,
@@ -302,27 +390,38 @@ class BinningEstimator(MIEstimator):
             miller_madow=check_bool(miller_madow, "miller_madow"),
         )
 
-    def _codes(self, arr: np.ndarray, n_binned: int) -> np.ndarray:
-        """Integer bin codes, same shape as the (n, d) float array ``arr``; ``n_binned``
-        is the number of coordinates binned in all (``d`` of the default rule)."""
+    def _symbols(self, arr: Any, n_binned: int) -> np.ndarray:
+        """Symbols 0..k−1 (host int64), one per distinct row of bin codes of the (n, d)
+        float array or tensor ``arr``; ``n_binned`` is the number of coordinates binned in
+        all (``d`` of the default rule). The codes are made :data:`_CODE_BLOCK` columns at
+        a time, on the tensor's device for a tensor (see :func:`_row_symbols`)."""
         p = self.params
+        xp = namespace(arr)
         if p["bin_size"] is not None:
-            return np.floor(arr / p["bin_size"]).astype(np.int64)
+            size = p["bin_size"]
+            return _row_symbols(arr, lambda block: xp.astype(xp.floor(block / size), np.int64))
         n_bins = p["n_bins"] or _default_bins(arr.shape[0], n_binned)
         if p["strategy"] == "quantile":
-            return _equal_mass_codes(arr, n_bins)
-        lo, hi = p["value_range"] if p["value_range"] is not None else (arr.min(), arr.max())
+            return _row_symbols(arr, lambda block: _equal_mass_codes(block, n_bins))
+        if p["value_range"] is not None:
+            lo, hi = p["value_range"]
+        else:
+            lo, hi = float(arr.min()), float(arr.max())
         if hi <= lo:  # constant data: one bin
-            return np.zeros(arr.shape, dtype=np.int64)
-        codes = np.floor((arr - lo) / (hi - lo) * n_bins).astype(np.int64)
-        return np.clip(codes, 0, n_bins - 1)
+            return np.zeros(arr.shape[0], dtype=np.int64)
+
+        def uniform(block: Any) -> Any:
+            codes = xp.astype(xp.floor((block - lo) / (hi - lo) * n_bins), np.int64)
+            return xp.clip(codes, 0, n_bins - 1)
+
+        return _row_symbols(arr, uniform)
 
     def _estimate_nats(self, samples: Samples, rng: np.random.Generator) -> Nats:
         d = samples.x.shape[1] + (0 if samples.y_discrete else samples.y.shape[1])
         if self.params["n_bins"] is None and self.params["bin_size"] is None:
             _warn_if_sparse(samples.x.shape[0], d)
-        a = _symbols(self._codes(samples.x, d))
-        b = samples.y if samples.y_discrete else _symbols(self._codes(samples.y, d))
+        a = self._symbols(samples.x, d)
+        b = samples.y if samples.y_discrete else self._symbols(samples.y, d)
         mi = _mi_of_symbols(a, b.astype(np.int64), self.params["miller_madow"])
         return Nats(mi, singleton_share=_singleton_share(a))
 
@@ -334,7 +433,7 @@ class BinningEstimator(MIEstimator):
             raise InvalidParameterError(
                 "x_labels and y_labels must be 1-D integer labels, one per row of t"
             )
-        symbols = _symbols(self._codes(x_samples.x, x_samples.x.shape[1]))
+        symbols = self._symbols(x_samples.x, x_samples.x.shape[1])
         mm, share = self.params["miller_madow"], _singleton_share(symbols)
         return (
             Nats(_mi_of_symbols(symbols, x_samples.y, mm), singleton_share=share),

@@ -92,6 +92,12 @@ __all__ = ["KDEEstimator", "NoisyMCEstimator"]
 #: resolution, and ``exp`` stays out of the slow underflow (denormal) range.
 _EXP_FLOOR = -60.0
 
+#: A Monte Carlo draw's own kernel exponent (minus half its squared noise, in noise
+#: variances) down to which its row is shifted by it rather than by the row maximum:
+#: every exponent is at most 0, so the shifted kernels stay below e^25, far from
+#: overflowing float32 sums.
+_OWN_SHIFT_MIN = -25.0
+
 #: Label sets with at most this many labels keep their per-row weights dense.
 _DENSE_LABELS = 64
 
@@ -150,9 +156,10 @@ def _operands(left: Any, right: Any, dtype: type, exact: bool) -> tuple[Any, Any
     return a, namespace(right).transposed(_half_sq_dist_factors(right, dtype)[1])
 
 
-def _half_sq_dist(a: Any, b_t: Any, exact: bool, out: Any = None) -> Any:
+def _half_sq_dist(a: Any, b_t: Any, exact: bool, out: Any = None, scale: float = 1.0) -> Any:
     r"""Minus half the squared distances between the rows of ``a`` and the columns of
-    ``b_t``, operands of :func:`_operands`.
+    ``b_t``, operands of :func:`_operands`, times ``scale`` (the kernel's :math:`1/\sigma^2`
+    or :math:`1/4\sigma^2`; for tensors, folded into the product).
 
     The product ``a @ b_t`` of the factors expands :math:`\|u - v\|^2 = \|u\|^2 +
     \|v\|^2 - 2u^\top v` and so loses about :math:`\epsilon r^2` to cancellation (rows
@@ -161,18 +168,18 @@ def _half_sq_dist(a: Any, b_t: Any, exact: bool, out: Any = None) -> Any:
     keeps their relative precision, at a few times the cost (numpy arrays only).
     """
     if not exact:
-        return namespace(a).matmul(a, b_t, out=out)
+        return namespace(a).scaled_matmul(a, b_t, scale, out=out)
     from scipy.spatial.distance import cdist
 
     out = cdist(a, b_t.T, "sqeuclidean", out=out)
-    return np.multiply(out, -0.5, out=out)
+    return np.multiply(out, -0.5 * scale, out=out)
 
 
 def _half_sq_dist_blocks(
-    a: Any, b_t: Any, chunk_size: int, *, symmetric: bool, exact: bool
+    a: Any, b_t: Any, chunk_size: int, *, symmetric: bool, exact: bool, scale: float = 1.0
 ) -> Iterator[tuple[slice, slice, Any]]:
-    """Yield ``(rows, cols, g)`` with ``g = _half_sq_dist(a[rows], b_t[:, cols], exact)``
-    (see :func:`_operands`), in one reused buffer.
+    """Yield ``(rows, cols, g)`` with ``g = _half_sq_dist(a[rows], b_t[:, cols], exact,
+    scale=scale)`` (see :func:`_operands`), in one reused buffer.
 
     With ``symmetric`` (``a`` and ``b_t`` the operands of the same rows) only the tiles
     ``chunk_size x chunk_size`` on and above the diagonal are yielded, and the diagonal of
@@ -189,7 +196,7 @@ def _half_sq_dist_blocks(
             cols = slice(col_start, min(col_start + width, n_cols))
             g = buffer[: (rows.stop - start) * (cols.stop - col_start)]
             g = g.reshape(rows.stop - start, cols.stop - col_start)
-            _half_sq_dist(a[rows], b_t[:, cols], exact, out=g)
+            _half_sq_dist(a[rows], b_t[:, cols], exact, out=g, scale=scale)
             if symmetric and col_start == start:
                 xp.fill_diagonal(g, 0.0)
             yield rows, cols, g
@@ -234,19 +241,20 @@ class _ClassWeights:
         return out
 
     def log_class_density_from_exp(
-        self, kernel: np.ndarray, top: np.ndarray, z_labels: np.ndarray
+        self, kernel: Any, base: np.ndarray, z_labels: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`log_class_density` from ``kernel = exp(max(arg - top, _EXP_FLOOR))``
-        (dense counts), and which rows it cannot resolve.
+        """:meth:`log_class_density` from ``kernel = exp(max(arg - base, _EXP_FLOOR))``
+        (dense counts, in the namespace of ``kernel``; ``base`` the row shifts of
+        :func:`_own_shifted_exp`), and which rows it cannot resolve.
 
         Each floored term adds at most ``e^_EXP_FLOOR`` per row to a class sum; a row is
         unresolved when that could exceed ``1e-12`` of its sum (its own class lies far
-        below the row maximum), and must then be computed by :meth:`log_class_density`.
+        below the row's shift), and must then be computed by :meth:`log_class_density`.
         """
-        picked = (kernel @ self.counts)[np.arange(kernel.shape[0]), z_labels]
+        picked = to_numpy(kernel @ self.counts)[np.arange(kernel.shape[0]), z_labels]
         log_sums = np.log(picked.astype(np.float64))
         unresolved = log_sums < _EXP_FLOOR + np.log(self.size.sum()) + 28.0
-        return top + log_sums - np.log(self.size[z_labels]), unresolved
+        return base + log_sums - np.log(self.size[z_labels]), unresolved
 
     def zero_sums(self, n_kernels: int, xp: Any) -> Any:
         """Accumulators for :meth:`add_sums` in namespace ``xp``, one row per kernel: per
@@ -255,7 +263,7 @@ class _ClassWeights:
         size = self.counts.shape if self.dense else (self.u.size,)
         return xp.zeros((n_kernels, *size))
 
-    def add_sums(self, kernel: np.ndarray, rows: slice, cols: slice, out: np.ndarray) -> None:
+    def add_sums(self, kernel: Any, rows: slice, cols: slice, out: Any) -> None:
         """``out[u, c] += sum_{v in cols} kernel[u, v] counts[v, c]`` for ``u`` in ``rows``
         (``kernel`` is the ``rows x cols`` block; sparse counts keep the nonzero pairs)."""
         sums = kernel @ self.counts[cols]
@@ -385,7 +393,7 @@ def _kde_mi_nats(
     mixture = xp.zeros((2, values.shape[0]))
     class_sums = [None if cls is None else cls.zero_sums(2, xp) for cls in classes]
 
-    def accumulate(s: int, k: np.ndarray, rows: slice, cols: slice) -> None:
+    def accumulate(s: int, k: Any, rows: slice, cols: slice) -> None:
         mixture[s, rows] += k @ weight_k[cols]
         if cols != rows:
             mixture[s, cols] += weight_k[rows] @ k
@@ -395,10 +403,12 @@ def _kde_mi_nats(
                 if cols != rows:
                     cls.add_sums(k.T, cols, rows, sums[s])
 
-    for rows, cols, g in _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=True, exact=exact):
+    blocks = _half_sq_dist_blocks(
+        a, b_t, chunk_size, symmetric=True, exact=exact, scale=0.25 / sigma**2
+    )
+    for rows, cols, g in blocks:
         # Bhattacharyya exponent, clamped to [floor, 0] (round-off can leave tiny positive
         # values; the diagonal is exactly 0), then the kernels, all in place.
-        g *= 0.25 / sigma**2
         xp.clip(g, _EXP_FLOOR, 0.0, out=g)
         bd = xp.exp(g, out=g)
         accumulate(1, bd, rows, cols)
@@ -415,18 +425,41 @@ def _kde_mi_nats(
     return out
 
 
-def _shifted_exp(a: np.ndarray) -> np.ndarray:
-    """Overwrite ``a`` with ``exp(max(a - top, _EXP_FLOOR))``, ``top`` its row maximum, and
-    return ``top`` (float64).
+def _shifted_exp(a: Any) -> np.ndarray:
+    """Overwrite ``a`` (array or tensor) with ``exp(max(a - top, _EXP_FLOOR))``, ``top``
+    its row maximum, and return ``top`` (float64, on the host).
 
     Terms raised to the floor are negligible next to the largest, which is 1 after the
     shift.
     """
-    top = a.max(axis=1, keepdims=True)
-    np.subtract(a, top, out=a)
-    np.maximum(a, a.dtype.type(_EXP_FLOOR), out=a)
-    np.exp(a, out=a)
-    return top[:, 0].astype(np.float64)
+    xp = namespace(a)
+    top = xp.row_max(a)
+    a -= top[:, None]
+    xp.clip(a, _EXP_FLOOR, None, out=a)
+    xp.exp(a, out=a)
+    return to_numpy(top).astype(np.float64)
+
+
+def _own_shifted_exp(a: Any, own: Any) -> np.ndarray:
+    r"""Overwrite the block ``a`` of kernel exponents (array or tensor) with
+    :math:`e^{\max(a - b,\, f)}`, ``f`` the exponent floor, and return the shifts ``b``
+    per row (float64, on the host).
+
+    Each row of a Monte Carlo block holds its draw's own exponent ``own``, its own
+    component's. Where every ``own`` of the block is at least :data:`_OWN_SHIFT_MIN`, the
+    shift is ``own`` itself, read off without a pass over the block; otherwise the row
+    maximum (:func:`_shifted_exp`). Either way the row holds a term 1 (its own, or its
+    largest), so its sum is at least 1 and the floored terms add at most :math:`n e^{f}`
+    to it.
+    """
+    xp = namespace(a)
+    own_host = to_numpy(own).astype(np.float64)
+    if own_host.min() < _OWN_SHIFT_MIN:
+        return _shifted_exp(a)
+    a -= own[:, None]
+    xp.clip(a, _EXP_FLOOR, None, out=a)
+    xp.exp(a, out=a)
+    return own_host
 
 
 def _lse_rows(a: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -437,7 +470,7 @@ def _lse_rows(a: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def _noisy_mc_nats(
-    t: np.ndarray,
+    t: Any,
     label_sets: list[np.ndarray],
     sigma: float,
     noise_variance: float,
@@ -450,44 +483,59 @@ def _noisy_mc_nats(
 
     ``sigma`` and ``noise_variance`` are as for :func:`_kde_mi_nats`. The draws, the
     exponents :math:`-\|z - t_j\|^2 / 2\sigma^2` to the distinct rows (one product per
-    block, see :func:`_half_sq_dist`) and the shifted exponentials
-    :math:`e^{\max(a - \text{top},\, f)}` of the mixture term (``top`` the row maximum,
-    ``f`` the exponent floor) are shared. The class term
-    of all-distinct labels is the draw's own component, read off directly; with dense
-    class counts it is one product of those exponentials with the counts, recomputed
-    exactly for the rare draws whose own class lies far below the row maximum.
+    block, see :func:`_half_sq_dist`, the scale folded in) and the shifted exponentials
+    :math:`e^{\max(a - b,\, f)}` of the mixture term (``f`` the exponent floor) are
+    shared; the shift ``b`` is the draw's own exponent, read off without a pass, unless
+    the draw lies so far out that the row maximum is needed (see
+    :func:`_own_shifted_exp`). The class term of all-distinct labels is the draw's own
+    component, read off directly; with dense class counts it is one product of those
+    exponentials with the counts, recomputed exactly for the rare draws whose own class
+    lies far below the row's shift.
+
+    A torch tensor ``t`` is worked on its device, in the same steps and from the same
+    draws (made by ``rng`` on the host and copied there), except where the rows spread so
+    far that the distances are formed from differences, or a label set has more than
+    ``_DENSE_LABELS`` labels, not all distinct (sparse class counts): those run on the
+    host. The sums of logs are float64 on the host either way.
     """
     n, d = t.shape
-    cols, inverse, weight = np.unique(t, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
+    xp = namespace(t)
+    cols, inverse, weight = xp.unique_rows(t)
+    inverse, weight = to_numpy(inverse), to_numpy(weight)
     cols, sigma = _noise_units(cols, sigma)
     src = np.repeat(np.arange(n), n_mc)
-    z = cols[inverse[src]] + sigma * rng.standard_normal((n * n_mc, d))
+    z = cols[xp.from_host(inverse[src])] + sigma * xp.from_host(rng.standard_normal((n * n_mc, d)))
     sq_radius = max(_sq_radius(cols), _sq_radius(z))
     dtype, exact = _distance_work(sq_radius, sigma, noise_variance, dtype)
     classes = _class_weights(inverse, label_sets, cols.shape[0], dtype)
+    if exact or any(cls is not None and not cls.dense for cls in classes):
+        cols, z = to_numpy(cols), to_numpy(z)
+    xp = namespace(cols)
+    for cls in classes:
+        if cls is not None and cls.dense:
+            cls.counts = xp.from_host(cls.counts)
     a, b_t = _operands(z, cols, dtype, exact)
-    inv_s2 = dtype(1.0 / sigma**2)
-    weight_k = weight.astype(dtype)
+    inv_s2 = float(dtype(1.0 / sigma**2))  # exact in ``dtype``
+    weight_k = xp.from_host(weight.astype(dtype))
     within = np.empty((len(label_sets), n * n_mc))
     mixture = np.empty(n * n_mc)
-    for rows, _, arg in _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=False, exact=exact):
-        arg *= inv_s2
-        own = inverse[src[rows]]
+    blocks = _half_sq_dist_blocks(a, b_t, chunk_size, symmetric=False, exact=exact, scale=inv_s2)
+    for rows, _, arg in blocks:
+        own = arg[xp.from_host(np.arange(arg.shape[0])), xp.from_host(inverse[src[rows]])]
         for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
             if cls is None:
-                within[j, rows] = arg[np.arange(arg.shape[0]), own]
+                within[j, rows] = to_numpy(own)
             elif not cls.dense:
                 within[j, rows] = cls.log_class_density(arg, labels[src[rows]])
-        top = _shifted_exp(arg)
-        mixture[rows] = top + np.log((arg @ weight_k).astype(np.float64)) - np.log(n)
+        base = _own_shifted_exp(arg, own)
+        mixture[rows] = base + np.log(to_numpy(arg @ weight_k).astype(np.float64)) - np.log(n)
         for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
             if cls is not None and cls.dense:
                 z_labels = labels[src[rows]]
-                value, redo = cls.log_class_density_from_exp(arg, top, z_labels)
+                value, redo = cls.log_class_density_from_exp(arg, base, z_labels)
                 if redo.any():
-                    again = _half_sq_dist(a[rows][redo], b_t, exact) * inv_s2
-                    value[redo] = cls.log_class_density(again, z_labels[redo])
+                    again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
+                    value[redo] = cls.log_class_density(to_numpy(again), z_labels[redo])
                 within[j, rows] = value
     terms = within - mixture
     std_error = terms.std(axis=1, ddof=1) / np.sqrt(terms.shape[1])  # n >= 2 rows
@@ -612,6 +660,12 @@ class KDEEstimator(_NoisyLayerEstimator):
     of distinct rows. :meth:`plane_point` computes the distances and the mixture term once
     for both coordinates; its numbers are those of two :meth:`estimate` calls.
 
+    Device: the data's. A torch tensor ``t`` is worked on its device (a CUDA tensor on its
+    GPU), a numpy array on the host, with the same numbers to float32 round-off; the
+    float64 sums of logs are made on the host. Where the rows spread so far that the
+    distances are formed from differences, or a label set has more than 64 labels, not
+    all distinct, the work moves to the host.
+
     Diagnostics (:class:`~ibkit.estimators.Diagnostics`): ``bound_gap`` is ``upper −
     lower``, and ``at_ceiling`` says the upper bound lies within 0.01 bits of its ceiling,
     the entropy of the labels (:math:`\log n` for ``y = np.arange(n)``): the noisy copies
@@ -699,9 +753,12 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
     Notes
     -----
     The densities are evaluated against the distinct rows of ``t``, each weighted by its
-    count (exact). :meth:`plane_point` draws the noise once and shares the distances and
-    the mixture term between the two coordinates; with an integer ``random_state`` its
-    numbers are those of two :meth:`estimate` calls with that seed. Its diagnostics are
+    count (exact). Device: as for :class:`KDEEstimator`, the data's; the noise is drawn
+    on the host by ``random_state`` and copied to the device, so arrays and tensors give
+    the same numbers to float32 round-off. :meth:`plane_point` draws the noise once and
+    shares the distances and the mixture term between the two coordinates; with an
+    integer ``random_state`` its numbers are those of two :meth:`estimate` calls with
+    that seed. Its diagnostics are
     the ``std_error`` of the estimate and, as for :class:`KDEEstimator`, whether the value
     sits at its ceiling, the entropy of the labels.
 
@@ -720,6 +777,7 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
     """
 
     name = "noisy_mc"
+    tensors = True
 
     def __init__(
         self,

@@ -395,8 +395,14 @@ class InformationPlane:
     Memory. A record takes one layer at a time: the probe runs through the model in
     chunks of ``batch_size`` rows, each forward pass stopping at the layer, whose output
     (a convolution's (C, H, W) flattened per sample) is copied into one float32 buffer;
-    the estimators place that layer, and the buffer is freed before the next layer. The
-    recorder's peak is therefore
+    the estimators place that layer, and the buffer is freed before the next layer.
+
+    Device. The buffer lives where the layer's output is computed when that is a CUDA
+    device: the activations stay there as a float32 tensor, and the estimators that work
+    on tensors (``binning``, ``kde``, ``noisy_mc``, ``renyi``: their ``tensors``
+    attribute) place the layer on that device, the others get a host copy. On any other
+    device (the CPU) the buffer is a numpy array on the host, the faster path there.
+    The recorder's peak is therefore
 
     .. math:: n \times \max_l \mathrm{width}_l \times 4 \text{ bytes}
               \;(\times S \text{ members of an ensemble}),
@@ -405,8 +411,8 @@ class InformationPlane:
     layers or epochs, plus the model's tensors for one chunk of ``batch_size`` rows
     and the estimator's work on that one layer: ``kde`` works in tiles of
     ``chunk_size`` rows, ``renyi`` in batches of ``batch_size`` rows (a Gram matrix
-    of ``batch_size``\ :sup:`2`), and ``binning`` makes a few arrays of ``n × width``
-    8-byte numbers (a float64 copy, ranks, integer codes), nothing ``n × n``. The cost is
+    of ``batch_size``\ :sup:`2`), and ``binning`` makes a float64 copy of the ``n ×
+    width`` activations and codes them 512 columns at a time, nothing ``n × n``. The cost is
     one forward pass per layer, each cut short at it; with ``probe_size`` fewer rows
     reduce all of it in proportion.
 
@@ -522,7 +528,7 @@ class InformationPlane:
         self._mode: str | None = None  # None (training), "dry" or "capture"
         self._calls: dict[str, list[tuple[int, ...]]] = {}
         self._target: str | None = None  # the layer being captured
-        self._buffer: np.ndarray | None = None  # its activations
+        self._buffer: Any = None  # its activations (numpy array or CUDA tensor)
         self._rows: slice = slice(0, 0)
         self._gradient_snr: GradientSNR | None = None
         self._gradient_rows: tuple[int, pd.DataFrame] | None = None
@@ -735,10 +741,11 @@ class InformationPlane:
             self._mode = None
             self.model.train(was_training)
 
-    def _capture(self, layer: str) -> np.ndarray:
+    def _capture(self, layer: str) -> Any:
         """The float32 activations of ``layer`` on the probe, shape (n, width) or, for an
         ensemble, (S, n, width), from forward passes of ``batch_size`` rows that stop at
-        the layer; the recorder keeps no reference to them."""
+        the layer: a tensor on the layer's CUDA device, else a numpy array (see the class
+        Notes); the recorder keeps no reference to them."""
         self._target = layer
         try:
             self._forward(self.x_probe, "capture")
@@ -747,17 +754,22 @@ class InformationPlane:
             self._target, self._buffer = None, None
 
     def _store(self, name: str, out: torch.Tensor) -> None:
-        """Copy one chunk of the captured layer's output into its float32 CPU buffer."""
+        """Copy one chunk of the captured layer's output into its float32 buffer: a tensor
+        on the output's device if that is a CUDA device, else a numpy array."""
         if name == "output" and self.output == "softmax":
             out = output_probabilities(out, output_kind(out.shape[-1]))
         lead = 1 if self.n_members is None else 2
-        values = out.detach().reshape(*out.shape[:lead], -1).to("cpu", torch.float32).numpy()
+        values = out.detach().reshape(*out.shape[:lead], -1).to(dtype=torch.float32)
+        on_device = _stays_on_device(values.device)
         if self._buffer is None:
             n = self.x_probe.shape[0]
             shape = (n, values.shape[-1]) if lead == 1 else (self.n_members, n, values.shape[-1])
-            self._buffer = np.empty(shape, dtype=np.float32)
-            self.peak_buffer_bytes = max(self.peak_buffer_bytes, self._buffer.nbytes)
-        self._buffer[..., self._rows, :] = values
+            if on_device:
+                self._buffer = torch.empty(shape, dtype=torch.float32, device=values.device)
+            else:
+                self._buffer = np.empty(shape, dtype=np.float32)
+            self.peak_buffer_bytes = max(self.peak_buffer_bytes, 4 * int(np.prod(shape)))
+        self._buffer[..., self._rows, :] = values if on_device else values.cpu().numpy()
 
     # -- recording --------------------------------------------------------------------
 
@@ -766,7 +778,8 @@ class InformationPlane:
 
         Layer by layer, the probe runs through the model in eval mode under
         :func:`torch.no_grad` (the train/eval mode is restored) up to the layer, whose
-        activations are copied to a float32 CPU buffer; each estimator's
+        activations are copied to a float32 buffer (on the model's CUDA device, or on
+        the host: see the class Notes); each estimator's
         :meth:`~ibkit.estimators.MIEstimator.plane_point` gives the two coordinates, and
         the buffer is freed before the next layer (the memory bound is in the class
         Notes).
@@ -895,6 +908,13 @@ class InformationPlane:
                     f"metric {key!r} must be a single number{per}; got shape {arr.shape}"
                 )
         return checked
+
+
+def _stays_on_device(device: torch.device) -> bool:
+    """Whether activations computed on ``device`` are handed to the estimators there, as
+    tensors (CUDA devices), rather than copied to the host as numpy arrays (the CPU, where
+    the numpy paths are the faster)."""
+    return device.type == "cuda"
 
 
 def _check_probe(x_probe: Any) -> torch.Tensor:
