@@ -403,13 +403,21 @@ def interactive_section(tmp_path, draw=None):
 
 
 #: Hover the first point (seed 0, layer act1, at the ceiling) of the first epoch of the
-#: panel shown; return the hover label's text.
+#: panel shown.
 HOVER = """(() => {
   const gd = document.querySelector(".ibkit-plotly");
   const curve = gd.data.findIndex(t => t.visible === true && t.meta && "epoch" in t.meta);
   Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: 0}]);
-  return gd.querySelector(".hoverlayer").textContent;
+  return true;
 })()"""
+
+
+def hover_label(starts: str) -> str:
+    """The hover label's text once it starts with ``starts`` (Plotly throttles hovers, so
+    a second one within 50 ms is drawn later)."""
+    label = "document.querySelector('.ibkit-plotly .hoverlayer').textContent"
+    return until(f"{label}.startsWith({starts!r})", label)
+
 
 #: Open the menu and pick its last entry (relu · kde</script>).
 PICK_LAST_PANEL = """(() => {
@@ -456,15 +464,17 @@ def test_interactive_figure_answers_hover_menu_and_slider(tmp_path):
         page,
         tmp_path,
         HOVER,
+        hover_label("tanh"),
         SHOWN,
         PICK_LAST_PANEL,
         until(last_panel_shown, SHOWN),
         HOVER,
+        hover_label("relu"),
         SLIDE_TO_FIRST,
         until(only_first_epoch, SHOWN),
     )
     assert visit.errors == [] and visit.plots == 1 and visit.images == []
-    hover, shown, n_buttons, picked, hover_picked, _, slid = visit.values
+    _, hover, shown, n_buttons, picked, _, hover_picked, _, slid = visit.values
     assert "layer act1, epoch 0, seed 0" in hover
     assert "I(X;T) = 12.000 bits" in hover and "I(T;Y) = 0.500 bits" in hover
     assert "at the estimator's ceiling" in hover and hover.startswith("tanh · binning")
