@@ -135,8 +135,8 @@ def test_bad_samples_are_refused_naming_them(method, case, data):
 
 _NEURAL_PARAMS = "batch_size, hidden, holdout, lr, n_eval_batches, steps"
 
-#: The parameters of each method, in alphabetical order, as README's estimator table
-#: documents them.
+#: The parameters of each method, in alphabetical order, as the estimator table of
+#: docs/guide/estimators.md documents them.
 DOCUMENTED_PARAMS = {
     "binning": "bin_size, miller_madow, n_bins, strategy, value_range",
     "plugin": "miller_madow",

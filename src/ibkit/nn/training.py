@@ -774,7 +774,7 @@ def torch_threads(n: int) -> Iterator[None]:
 
     Small models (the 12-bit networks, digits-sized VIB) train fastest on one thread:
     more threads wait on each other, and on a busy two-core machine they were several
-    times slower in our measurements (see the README's *Speed* section).
+    times slower in our measurements (docs/performance/speed.md).
     """
     n = check_int(n, "threads")
     previous = torch.get_num_threads()

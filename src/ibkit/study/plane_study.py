@@ -425,7 +425,7 @@ def _run_activation(study: PlaneStudy, activation: str, out_dir: str, owner: Own
 
     ``model="mlp"`` trains one ensemble of all seeds; another model trains one network
     per seed, in turn, each with its own checkpoint, into the same tables. One torch
-    thread and one BLAS thread: the small nets train fastest so (README, *Speed*), and
+    thread and one BLAS thread: the small nets train fastest so (docs/performance/speed.md), and
     the float32 sums of the estimators then do not depend on the number of threads a
     process happens to have. Every write checks that ``owner`` is alive. The recorder's
     saturation warnings are left to :func:`run_plane_study`, which gives them from the
