@@ -44,7 +44,13 @@ from threadpoolctl import threadpool_limits
 from ibkit.datasets import tishby_12bit, train_test_split
 from ibkit.estimators import SaturationWarning
 from ibkit.nn import EnsembleMLP, InformationPlane, fit, torch_threads
-from ibkit.study import PLANE_ESTIMATORS, dpi_violations, ground_truth_plane, plane_accuracy
+from ibkit.study import (
+    PLANE_ESTIMATORS,
+    REFERENCE_ESTIMATORS,
+    dpi_violations,
+    ground_truth_plane,
+    plane_accuracy,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "plane_accuracy.json"
 MIN_DROP = 0.1  # bits: a trajectory compresses when I(X;T) falls more than this
@@ -145,7 +151,7 @@ def dpi_rows(config: dict, seeds: tuple[int, ...]) -> pd.DataFrame:
             model,
             task.x[probe],
             task.y[probe],
-            dict(PLANE_ESTIMATORS),
+            {label: PLANE_ESTIMATORS[label] for label in REFERENCE_ESTIMATORS},
             schedule="log",
             n_epochs=config["epochs"] + 1,
             n_points=config["n_points"],

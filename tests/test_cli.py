@@ -325,6 +325,9 @@ def test_plane_on_digits_with_the_cnn_and_with_a_factory(tmp_path):
     assert layers == {"act1", "act2", "act3", "output"}
     own = run_json("plane", *common, "--model", "plane_models:small_net", "--out", tmp_path / "f")
     assert {row["layer"] for row in own["summary"]} == {"2", "output"}  # 12-bit task, its Tanh
+    probed = run_json("plane", *common, "--probe-size", "50", "--out", tmp_path / "p")
+    assert probed["config"]["probe_size"] == 50
+    assert all(row["peak_i_xt"] <= np.log2(50) + 1e-9 for row in probed["summary"])
 
 
 # --------------------------------------------------------------------------- vib-sweep

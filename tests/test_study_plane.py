@@ -122,6 +122,9 @@ def test_figures_have_one_panel_per_activation_and_estimator(tiny):
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"label_noise": 0.7}, r"label_noise must be a probability in \[0, 0.5\]"),
         ({"track_gradients": "yes"}, "track_gradients must be True or False"),
+        ({"probe_size": 1}, "probe_size must be an integer >= 2; got 1"),
+        ({"probe_size": 2.5}, "probe_size must be an integer"),
+        ({"estimators": ("kde_rel3",)}, r"unknown estimator label\(s\) \['kde_rel3'\]"),
     ],
 )
 def test_bad_configuration(kwargs, match):
@@ -286,6 +289,34 @@ def test_a_folder_of_a_study_made_before_data_and_model_resumes(tmp_path):
 def test_bad_data_and_models_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         PlaneStudy(**kwargs)
+
+
+def test_the_default_estimators_are_the_six_of_the_reference_study():
+    assert PlaneStudy().estimators == (
+        "bin30[-1:1]", "bin0.07", "bin30", "kde1e-3", "kde0.1", "noisy_mc0.1"
+    )  # fmt: skip
+
+
+def test_a_probe_subsample_caps_every_layer_at_its_own_log2_n(tmp_path):
+    # 64 of the 4096 inputs: the 10 tanh units in 30 bins tell all 64 apart, so I(X;T) of
+    # the first layer is exactly log2 64 = 6 bits, where the full probe would give ~12
+    settings = {"activations": ("tanh",), "hidden": (10,), "probe_size": 64}
+    study = PlaneStudy.from_dict({**TINY_ONE.to_dict(), **settings})
+    r = run_plane_study(study, tmp_path).results
+    first = r[r["layer"] == r["layer"].iloc[0]]
+    np.testing.assert_allclose(first["i_xt"], 6.0, atol=1e-9)
+    assert (r["i_xt"] <= 6.0 + 1e-9).all() and first["at_ceiling"].all()
+    assert json.loads((tmp_path / "config.json").read_text())["probe_size"] == 64
+
+
+def test_wide_layer_estimators_record_a_cnn_on_digits(tmp_path):
+    pytest.importorskip("sklearn")
+    settings = {"seeds": (0,), "estimators": ("kde_rel30", "renyi"), "probe_size": 200}
+    study = PlaneStudy.from_dict({**DIGITS_CNN.to_dict(), **settings})
+    r = run_plane_study(study, tmp_path).results
+    assert set(r["estimator"]) == {"kde_rel30", "renyi"}
+    assert (r["i_xt"] < np.log2(200) - 0.1).all()  # neither sits at the probe's ceiling
+    assert not r["at_ceiling"].any()
 
 
 def test_a_factory_that_returns_no_module_is_named(tmp_path):

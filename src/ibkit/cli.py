@@ -424,6 +424,12 @@ def plane(
             help="mlp, cnn (image data) or module:factory (imports your code: trusted only).",
         ),
     ] = "mlp",
+    probe_size: Annotated[
+        int | None,
+        typer.Option(
+            "--probe-size", min=2, help="Record on this many probe rows (default: all of them)."
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Activations in parallel.")] = 1,
     out: OutDir = Path("ibkit-plane"),
     seed: Annotated[
@@ -439,7 +445,7 @@ def plane(
     --model module:factory calls factory(seed, in_shape, n_classes, activation) of an
     importable module, one network per seed.
     """
-    from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, run_plane_study
+    from ibkit.study.plane_study import REFERENCE_ESTIMATORS, PlaneStudy, run_plane_study
 
     study = PlaneStudy(
         activations=tuple(_split(activations, "--activations")),
@@ -448,9 +454,12 @@ def plane(
         n_points=points,
         hidden=tuple(_numbers(hidden, "--hidden", int)),
         train_size=train_size,
-        estimators=tuple(_split(estimators, "--estimators") if estimators else PLANE_ESTIMATORS),
+        estimators=(
+            tuple(_split(estimators, "--estimators")) if estimators else REFERENCE_ESTIMATORS
+        ),
         data=data,
         model=model,
+        probe_size=probe_size,
     )
     output = _Output(quiet, as_json)
     result = run_plane_study(study, out, n_jobs=jobs, say=output.say)

@@ -45,7 +45,7 @@ from typing import Any
 from ibkit._validation import ConvergenceWarning, Progress, Say, pandas_module
 from ibkit.datasets import tishby_12bit
 from ibkit.ib import agglomerative_ib, ib_curve
-from ibkit.study.plane_study import PlaneStudy
+from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy
 
 __all__ = [
     "QUICK",
@@ -268,8 +268,7 @@ PLANE_DEMO_ESTIMATORS = ("bin30[-1:1]", "bin0.07", "kde0.1", "noisy_mc0.1")
 #: with the width); Renyi's functional stays well below its own ceiling there.
 CNN_ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "binning": ("binning", {}),
-    "kde_rel30": ("kde", {"noise_variance": 30.0, "noise_relative": True}),
-    "renyi": ("renyi", {}),
+    **{label: PLANE_ESTIMATORS[label] for label in ("kde_rel30", "renyi")},
 }
 REPORT_TITLE = "ibkit demo: the Information Bottleneck, exact, estimated and learned"
 RESULTS_NAME = "results.csv"

@@ -25,7 +25,13 @@ from ibkit.study.ground_truth import (
 )
 from ibkit.study.metrics import METRICS, RUN_COLUMNS, compression_metrics, summarize_compression
 from ibkit.study.plane_accuracy import dpi_violations, plane_accuracy
-from ibkit.study.plane_study import PLANE_ESTIMATORS, PlaneStudy, PlaneStudyResult, run_plane_study
+from ibkit.study.plane_study import (
+    PLANE_ESTIMATORS,
+    REFERENCE_ESTIMATORS,
+    PlaneStudy,
+    PlaneStudyResult,
+    run_plane_study,
+)
 from ibkit.study.sgd_figures import plot_sgd_vs_full_batch
 from ibkit.study.sgd_noise import SGDNoiseResult, gradient_phases, sgd_vs_full_batch
 
@@ -38,6 +44,7 @@ __all__ = [
     "PlaneStudy",
     "PlaneStudyResult",
     "QuantizedSetting",
+    "REFERENCE_ESTIMATORS",
     "RUN_COLUMNS",
     "SGDNoiseResult",
     "compression_metrics",

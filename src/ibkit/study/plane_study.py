@@ -56,7 +56,13 @@ from ibkit._validation import (
 )
 from ibkit.study._plane_inputs import build_model, check_data, check_model, load_data
 
-__all__ = ["PLANE_ESTIMATORS", "PlaneStudy", "PlaneStudyResult", "run_plane_study"]
+__all__ = [
+    "PLANE_ESTIMATORS",
+    "REFERENCE_ESTIMATORS",
+    "PlaneStudy",
+    "PlaneStudyResult",
+    "run_plane_study",
+]
 
 #: The estimators of the study, by label: the settings of the two reference analyses.
 PLANE_ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -71,7 +77,23 @@ PLANE_ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "kde0.1": ("kde", {"noise_variance": 0.1}),
     # the Monte Carlo MI of the same noisy layer that the KDE bounds bracket
     "noisy_mc0.1": ("noisy_mc", {"noise_variance": 0.1, "n_mc": 1}),
+    # for wide layers (conv nets): noise 30 times the layer's mean per-unit variance, so
+    # the noise follows the layer's scale across layers and epochs
+    "kde_rel30": ("kde", {"noise_variance": 30.0, "noise_relative": True}),
+    # the matrix-based Renyi functional (alpha = 1.01), not Shannon MI
+    "renyi": ("renyi", {}),
 }
+
+#: The six estimators of the reference study (the default of :class:`PlaneStudy`): the
+#: three binnings, the two KDE bounds and the Monte Carlo MI of the 12-bit analyses.
+REFERENCE_ESTIMATORS: tuple[str, ...] = (
+    "bin30[-1:1]",
+    "bin0.07",
+    "bin30",
+    "kde1e-3",
+    "kde0.1",
+    "noisy_mc0.1",
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +117,9 @@ class PlaneStudy:
     optimizer, lr, batch_size
         Training settings (Adam, 4e-4, 256 as in Saxe et al.'s reproduction).
     estimators : tuple of str
-        Labels of :data:`PLANE_ESTIMATORS`.
+        Labels of :data:`PLANE_ESTIMATORS`; default :data:`REFERENCE_ESTIMATORS`, the six
+        of the reference analyses (``kde_rel30`` and ``renyi`` are there for wide
+        layers).
     label_noise : float
         Probability of flipping each label of the 12-bit task (0: the noise-free task).
     track_gradients : bool
@@ -115,6 +139,12 @@ class PlaneStudy:
         (d,) for a file; it runs with torch's global generator seeded with ``seed``. The
         module is imported when the study is made: a configuration naming one is as
         trusted as a script.
+    probe_size : int, optional
+        Record each network on this many probe rows, drawn without replacement with the
+        network's seed (:class:`~ibkit.nn.InformationPlane`'s ``probe_size``; the rows
+        are in its ``probe_indices``); None records every row. The pairwise estimators
+        cost :math:`O(n^2)` per layer and epoch, so on MNIST (60000 images) a probe of a
+        few thousand keeps a record to seconds.
 
     Every setting is checked when the configuration is made, so a bad one is refused
     before anything is written.
@@ -130,11 +160,12 @@ class PlaneStudy:
     optimizer: str = "adam"
     lr: float = 4e-4
     batch_size: int = 256
-    estimators: tuple[str, ...] = tuple(PLANE_ESTIMATORS)
+    estimators: tuple[str, ...] = REFERENCE_ESTIMATORS
     label_noise: float = 0.0
     track_gradients: bool = True
     data: str = "12bit"
     model: str = "mlp"
+    probe_size: int | None = None
 
     def __post_init__(self) -> None:
         from ibkit.nn.mlp import ACTIVATIONS
@@ -182,6 +213,8 @@ class PlaneStudy:
                 f"label_noise applies to data='12bit' only; got data={self.data!r}"
             )
         check_model(self.model, self.data)
+        if self.probe_size is not None:
+            check_int(self.probe_size, "probe_size", minimum=2)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready configuration (tuples as lists)."""
@@ -515,6 +548,7 @@ def _train_and_record(
         run=activation,
         seed=seed,
         labels={"activation": activation},
+        probe_size=study.probe_size,
     )
     with plane:
         missing = plane.missing_epochs()
