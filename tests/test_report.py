@@ -32,6 +32,7 @@ matplotlib = pytest.importorskip("matplotlib")
 pd = pytest.importorskip("pandas")
 
 from matplotlib.figure import Figure  # noqa: E402
+from plane_tables import plane_table  # noqa: E402
 
 from ibkit.report import REPORT_NAME, Interactive, Section, build_report  # noqa: E402
 
@@ -366,36 +367,17 @@ def test_quick_demo_report_renders_every_figure(quick_demo, tmp_path):
 # --------------------------------------------------------------------------- interactive
 
 
-def plane_table(estimators=("binning", "kde</script>")):
-    """Two activations x ``estimators``, two seeds, three epochs, two hidden layers and
-    the output; act1 at the ceiling for seed 0."""
-    rows = []
-    for act in ("tanh", "relu"):
-        for est in estimators:
-            for seed in (0, 1):
-                for epoch in (0, 10, 100):
-                    for k, layer in enumerate(("act1", "act2", "output")):
-                        rows.append(
-                            {
-                                "activation": act,
-                                "estimator": est,
-                                "seed": seed,
-                                "epoch": epoch,
-                                "layer": layer,
-                                "layer_index": k,
-                                "i_xt": 12.0 - 3 * k - 0.01 * epoch + 0.1 * seed,
-                                "i_ty": 0.5 + 0.001 * epoch + 0.01 * seed,
-                                "units": "bits",
-                                "at_ceiling": layer == "act1" and seed == 0,
-                            }
-                        )
-    return pd.DataFrame(rows)
+def ceiling_plane_table():
+    """Two activations × binning and an estimator whose label would end a script, two
+    seeds, three epochs, two hidden layers and the output; act1 at the ceiling for seed 0."""
+    table = plane_table(("tanh", "relu"), ("binning", "kde</script>"))
+    return table.assign(at_ceiling=(table["layer"] == "act1") & (table["seed"] == 0))
 
 
 def interactive_section(tmp_path, draw=None):
     from ibkit.study.figures import plot_plane_interactive
 
-    table = plane_table()
+    table = ceiling_plane_table()
     static = tmp_path / "planes.png"
     static.write_bytes(PNG_3X2)
     figure = Interactive(draw or (lambda: plot_plane_interactive(table)), static)

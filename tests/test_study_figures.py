@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from plane_tables import LAYERS, plane_table  # noqa: E402
 
 from ibkit import InvalidParameterError  # noqa: E402
 from ibkit.datasets import tishby_12bit  # noqa: E402
@@ -23,32 +24,6 @@ from ibkit.study.figures import (  # noqa: E402
     plot_plane_grid,
     plot_training_curves,
 )
-
-LAYERS = ("act1", "act2", "output")
-
-
-def plane_table(activations=("tanh",), estimators=("binning",), seeds=(0, 1), epochs=(0, 10, 100)):
-    rows = []
-    for act in activations:
-        for est in estimators:
-            for seed in seeds:
-                for epoch in epochs:
-                    for k, layer in enumerate(LAYERS):
-                        rows.append(
-                            {
-                                "activation": act,
-                                "estimator": est,
-                                "seed": seed,
-                                "epoch": epoch,
-                                "layer": layer,
-                                "layer_index": k,
-                                "is_output": layer == "output",
-                                "i_xt": 12.0 - 3 * k - 0.01 * epoch + 0.1 * seed,
-                                "i_ty": 0.5 + 0.001 * epoch + 0.01 * seed,
-                                "units": "bits",
-                            }
-                        )
-    return pd.DataFrame(rows)
 
 
 @pytest.fixture(autouse=True)
