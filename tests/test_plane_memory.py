@@ -230,3 +230,38 @@ def test_a_random_model_gives_every_layer_the_same_draws_and_leaves_the_rng_alon
         assert torch.equal(torch.get_rng_state(), state)
         assert plane.record(0) is not None
         assert torch.equal(torch.get_rng_state(), state)
+
+
+def _peak_bytes(run):
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_kde_on_a_wide_layer_copies_it_a_bounded_number_of_times():
+    # 300 distinct rows of 8192 float32 units (9.4 MiB): the float64 layer, its centred
+    # rows and the two distance factors, 8.4 float32 layers in all (12.2 when the
+    # distinct rows were sorted and the factors stacked in float64 before their cast)
+    t = np.random.default_rng(0).standard_normal((300, 8192), dtype=np.float32)
+    est = get_estimator("kde")
+    peak = _peak_bytes(lambda: est.plane_point(t, np.arange(300), np.arange(300) % 3))
+    assert peak < 9 * t.nbytes
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_wide_distinct_rows_by_hashing_equal_those_by_sorting(monkeypatch, collide):
+    from ibkit.estimators import _xp
+
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((40, _xp._SORTED_WIDTH + 1))
+    a = a[rng.integers(0, 15, 40)]  # 40 rows, at most 15 distinct
+    if collide:  # every row hashes alike: the check finds it and the sort takes over
+        monkeypatch.setattr(_xp, "hash", lambda _: 0, raising=False)
+    values, inverse, counts = _xp._Numpy.unique_rows(a)
+    np.testing.assert_array_equal(values[inverse], a)
+    np.testing.assert_array_equal(counts, np.bincount(inverse))
+    expected = np.unique(a, axis=0)
+    np.testing.assert_array_equal(values[np.lexsort(values.T[::-1])], expected)

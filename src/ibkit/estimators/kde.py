@@ -132,17 +132,17 @@ def _half_sq_dist_factors(t: Any, dtype: type) -> tuple[Any, Any]:
 
     With :math:`r_i = -\|t_i\|^2 / 2`, :math:`a_i = [t_i,\ r_i,\ 1]` and
     :math:`b_j = [t_j,\ 1,\ r_j]`, so that :math:`a_i^\top b_j = t_i^\top t_j + r_i + r_j`.
-    The factors are formed in float64 and returned in ``dtype``. Callers divide the
+    The norms are formed in the precision of ``t`` and the factors returned in ``dtype``
+    (each entry cast once, as casting the float64 factors would). Callers divide the
     product by :math:`\sigma^2` afterwards: in float32, factors prescaled by
     :math:`1/\sigma^2` round apart from their norms, which costs about ten times the
     accuracy on saturated layers (many nearly equal rows).
     """
     xp = namespace(t)
-    half_sq = -0.5 * xp.einsum("ij,ij->i", t, t)[:, None]
+    half_sq = xp.astype(-0.5 * xp.einsum("ij,ij->i", t, t)[:, None], dtype)
     one = xp.ones_like(half_sq)
-    return xp.astype(xp.hstack([t, half_sq, one]), dtype), xp.astype(
-        xp.hstack([t, one, half_sq]), dtype
-    )
+    t = xp.astype(t, dtype)  # cast once, before stacking: no float64 copy of the factors
+    return xp.hstack([t, half_sq, one]), xp.hstack([t, one, half_sq])
 
 
 def _operands(left: Any, right: Any, dtype: type, exact: bool) -> tuple[Any, Any]:
@@ -152,8 +152,10 @@ def _operands(left: Any, right: Any, dtype: type, exact: bool) -> tuple[Any, Any
     the float64 rows themselves (``right`` transposed)."""
     if exact:
         return left, np.ascontiguousarray(right.T)
-    a = _half_sq_dist_factors(left, dtype)[0]
-    return a, namespace(right).transposed(_half_sq_dist_factors(right, dtype)[1])
+    a, b = _half_sq_dist_factors(left, dtype)
+    if right is not left:
+        b = _half_sq_dist_factors(right, dtype)[1]
+    return a, namespace(right).transposed(b)
 
 
 def _half_sq_dist(a: Any, b_t: Any, exact: bool, out: Any = None, scale: float = 1.0) -> Any:
@@ -289,14 +291,20 @@ def _noise_units(values: Any, sigma: float) -> tuple[Any, float]:
     all that the estimators use, is the same as for the raw rows.
     """
     xp = namespace(values)
-    first = math.frexp(float(abs(values).max()))[1]
+    first = math.frexp(_abs_max(values))[1]
     u = xp.ldexp(values, -first)
     u -= u.mean(axis=0)
-    spread = float(abs(u).max())
+    spread = _abs_max(u)
     shift = math.frexp(sigma)[1] - first
     if spread > 0:
         shift = max(shift, math.frexp(spread)[1])
-    return xp.ldexp(u, -shift), math.ldexp(sigma, -first - shift)
+    u *= math.ldexp(1.0, -shift)  # in place; exact, as ldexp
+    return u, math.ldexp(sigma, -first - shift)
+
+
+def _abs_max(values: Any) -> float:
+    """The largest absolute entry, without an array of absolute values."""
+    return max(float(values.max()), -float(values.min()))
 
 
 def _sq_radius(rows: Any) -> float:
