@@ -166,6 +166,35 @@ def _plane_train_step(data: dict[str, Any]) -> str:
     return markdown_table(("training step", "time", "× plain"), rows)
 
 
+def _plane_image(data: dict[str, Any]) -> str:
+    rows = [
+        (
+            r["estimator"],
+            str(r["n"]),
+            f"{r['record_s']:.1f} s",
+            f"{r['forward_s']:.1f} s",
+            f"{r['peak_buffer_mb']:.0f} MiB",
+            f"{r['maxrss_mb']:.0f} MiB",
+        )
+        for r in data.get("image_record") or []
+    ]
+    header = ("estimator", "probe rows", "record", "forward", "largest buffer", "peak RSS")
+    return markdown_table(header, rows)
+
+
+def _plane_wide_binning(data: dict[str, Any]) -> str:
+    rows = [
+        (
+            r["grid"],
+            f"{r['n']}×{r['width']}",
+            f"{r['cpu_s']:.2f} s",
+            f"{r['peak_alloc_mb']:.0f} MiB",
+        )
+        for r in data.get("wide_binning") or []
+    ]
+    return markdown_table(("grid", "layer", "CPU", "peak allocated"), rows)
+
+
 def _plane_accuracy(data: dict[str, Any]) -> str:
     rows = [
         (
@@ -238,7 +267,12 @@ RENDERERS: dict[str, dict[str, Callable[[dict[str, Any]], str]]] = {
     "rd": {"speed": _stored("markdown")},
     "cluster": {"speed": _stored("markdown")},
     "ib_curve": {"speed": _ib_curve_tools, "floor": _ib_curve_floor},
-    "plane": {"record": _plane_record, "train_step": _plane_train_step},
+    "plane": {
+        "record": _plane_record,
+        "train_step": _plane_train_step,
+        "image": _plane_image,
+        "wide_binning": _plane_wide_binning,
+    },
     "plane_accuracy": {"accuracy": _plane_accuracy, "dpi": _plane_dpi},
     "training": {"speed": _training},
     "vib": {"speed": _vib},
