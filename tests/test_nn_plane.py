@@ -689,3 +689,36 @@ def test_record_rejects():
             plane.record(0, layer=1)
         with pytest.raises(ValueError, match=r"single number; got shape \(2,\)"):
             plane.record(0, loss=[1.0, 2.0])
+
+
+def test_a_label_recorded_with_other_settings_is_refused_on_resume(tmp_path):
+    """Resuming under one label with another estimator would mix two estimators."""
+    path = tmp_path / "plane.csv"
+    model = _tanh_net(widths=(12, 3, 2))
+    fine = {"b": ("binning", {"n_bins": 30})}
+    with InformationPlane(model, TASK.x[:16], TASK.y[:16], fine, path=path) as plane:
+        plane.record(0)
+    table = path.read_text()
+    coarse = {"b": ("binning", {"n_bins": 10})}
+    plane = InformationPlane(model, TASK.x[:16], TASK.y[:16], coarse, path=path)
+    with pytest.raises(ValueError, match="recorded estimator label 'b' as .*'n_bins': 30"), plane:
+        pass
+    assert path.read_text() == table
+    more = {**fine, "k": ("kde", {"noise_variance": 0.1})}  # a new label joins the table
+    with InformationPlane(model, TASK.x[:16], TASK.y[:16], more, path=path, run="r2") as plane:
+        plane.record(0)
+    kept = (tmp_path / "plane.csv.estimators.json").read_text()
+    assert '"k"' in kept and '"n_bins": 30' in kept
+
+
+def test_a_table_without_kept_settings_resumes_with_a_warning(tmp_path):
+    path = tmp_path / "plane.csv"
+    model = _tanh_net(widths=(12, 3, 2))
+    with InformationPlane(model, TASK.x[:16], TASK.y[:16], "binning", path=path) as plane:
+        plane.record(0)
+    (tmp_path / "plane.csv.estimators.json").unlink()  # as written before settings were kept
+    plane = InformationPlane(model, TASK.x[:16], TASK.y[:16], "binning", path=path)
+    with pytest.warns(UserWarning, match="recorded before ibkit kept its estimator settings"):
+        with plane:
+            assert plane.recorded_epochs() == {0}
+    assert (tmp_path / "plane.csv.estimators.json").exists()  # checked from now on

@@ -378,7 +378,9 @@ class InformationPlane:
         a torn last line, and the rows of an epoch recorded only in part, are dropped
         (see :meth:`recorded_epochs`). With ``track_gradients`` the gradient rows go to
         ``<stem>_gradients<suffix>`` beside it, and an epoch counts as recorded only
-        with them.
+        with them. ``<path>.estimators.json`` keeps the method and parameters of every
+        estimator label recorded in the table: resuming a label with other settings is
+        refused, as it would mix two estimators under one name.
     run : str
         Value of the ``run`` column.
     seed : int, optional
@@ -584,6 +586,55 @@ class InformationPlane:
         if self._gradient_snr is not None:
             block_rows["gradients"] = len(self._gradient_snr.weights)
         self._done = self._tables().complete_epochs(block_rows)
+        if self.path is not None:
+            self._keep_estimator_settings()
+
+    def _keep_estimator_settings(self) -> None:
+        """Check this recorder's estimators against those its table was recorded with.
+
+        ``<path>.estimators.json`` beside the table holds the method and parameters of
+        every label recorded there. A label already recorded with other settings is
+        refused (resuming would mix two estimators under one name); new labels are
+        added. A table recorded before the settings were kept is resumed with a warning,
+        as its labels cannot be checked.
+        """
+        import json
+
+        from ibkit._plain import plain
+        from ibkit._tables import atomic_write
+
+        sidecar = self.path.with_name(self.path.name + ".estimators.json")
+        mine = {
+            label: {"method": est.name, "params": plain(est.params)}
+            for label, est in self.estimators.items()
+        }
+        try:
+            kept = json.loads(sidecar.read_text()) if sidecar.exists() else None
+        except (OSError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"cannot read {str(sidecar)!r} ({exc}); it records the estimators of the "
+                f"table {str(self.path)!r}: delete both to record afresh"
+            ) from None
+        recorded = self._tables().frame("results")
+        if kept is None and recorded is not None and len(recorded):
+            warnings.warn(
+                f"{str(self.path)!r} was recorded before ibkit kept its estimator settings; "
+                f"resuming assumes its labels {sorted(mine)} mean what they mean now",
+                UserWarning,
+                stacklevel=4,
+            )
+        kept = kept if isinstance(kept, dict) else {}
+        changed = sorted(k for k in mine if k in kept and kept[k] != mine[k])
+        if changed:
+            label = changed[0]
+            raise InvalidParameterError(
+                f"the table {str(self.path)!r} recorded estimator label {label!r} as "
+                f"{kept[label]}, not {mine[label]}: resuming would mix two estimators "
+                "under one name; give the new settings another label, or another path"
+            )
+        if any(k not in kept for k in mine):
+            with atomic_write(sidecar) as handle:
+                json.dump({**kept, **mine}, handle, indent=1, sort_keys=True)
 
     def should_record(self, epoch: int) -> bool:
         """Whether :meth:`record` would record ``epoch`` (scheduled, not yet recorded).
