@@ -32,7 +32,7 @@ demo: $(VENV)/.dev
 	$(PY) -m ibkit.cli demo --out $(OUT)
 
 test: $(VENV)/.dev
-	$(PY) -m ruff check src tests benchmarks examples
+	$(PY) -m ruff check src tests benchmarks examples docs
 	$(PY) -m pytest -q
 
 # Sphinx, warnings as errors; the tutorials in docs/tutorials run during the build
@@ -69,8 +69,8 @@ bench-bmi: $(BMI_VENV)/.bmi
 	$(BMI_PY) benchmarks/bench_bmi.py
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check src tests benchmarks examples
-	$(PY) -m ruff format --check src tests benchmarks examples
+	$(PY) -m ruff check src tests benchmarks examples docs
+	$(PY) -m ruff format --check src tests benchmarks examples docs/conf.py docs/_ext docs/tutorials
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis

@@ -83,7 +83,7 @@ assert (exact.mae_i_xt < 1e-9).all()  # the plug-in value is the truth here
 # -----------------------------------------------
 seed0 = results[(results.seed == 0) & (results.layer == "act5")]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (activation, rows) in zip(axes, seed0.groupby("activation")):
+for ax, (activation, rows) in zip(axes, seed0.groupby("activation"), strict=True):
     truth = rows[rows.estimator == "plugin"].sort_values("epoch")
     ax.plot(truth.epoch, truth.i_xt_true, "k-", lw=3, label="truth")
     for name in ("bin30", "kde0.1"):
