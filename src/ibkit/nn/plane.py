@@ -36,6 +36,7 @@ Entropy 19(7):361, 2017.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 import warnings
@@ -48,7 +49,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ibkit._tables import PlaneTables
+from ibkit._plain import plain
+from ibkit._tables import PlaneTables, atomic_write
 from ibkit._validation import (
     InvalidParameterError,
     check_array,
@@ -598,11 +600,6 @@ class InformationPlane:
         added. A table recorded before the settings were kept is resumed with a warning,
         as its labels cannot be checked.
         """
-        import json
-
-        from ibkit._plain import plain
-        from ibkit._tables import atomic_write
-
         sidecar = self.path.with_name(self.path.name + ".estimators.json")
         mine = {
             label: {"method": est.name, "params": plain(est.params)}
