@@ -184,9 +184,9 @@ def _sib_state(X: np.ndarray, labels: np.ndarray, k: int):
 
 def _item_costs(items, state, x: int, here: int) -> np.ndarray:
     """The solver's cost of item x against every cluster, back in probabilities."""
-    lo, hi = items.indptr[x], items.indptr[x + 1]
-    q = items.data[lo:hi]
-    nonzeros = (items.indices[lo:hi], q, np.zeros(q.size, dtype=np.int64), np.array([0]))
+    lo, hi = items.counts.indptr[x], items.counts.indptr[x + 1]
+    q = items.counts.data[lo:hi]
+    nonzeros = (items.counts.indices[lo:hi], q, np.zeros(q.size, dtype=np.int64), np.array([0]))
     w = items.mass[x : x + 1]
     cost = sequential._full_costs(state, np.array([0]), np.array([here]), w, nonzeros)[0]
     phi = q @ np.log(q) - w[0] * np.log(w[0])  # the item's own terms, dropped by the solver
@@ -226,7 +226,7 @@ def test_screening_bound_is_below_every_merge_cost():
     mass, phi_mass = state.mass[0], state.phi_mass[0]
     for x in range(40):
         exact = _item_costs(items, state, x, labels[x]) * items.mass.sum()
-        q = items.data[items.indptr[x] : items.indptr[x + 1]]
+        q = items.counts.data[items.counts.indptr[x] : items.counts.indptr[x + 1]]
         w = items.mass[x]
         lower = xlogy(mass + w, mass + w) - phi_mass - table[:, x] + q @ np.log(q) - w * np.log(w)
         others = np.arange(4) != labels[x]

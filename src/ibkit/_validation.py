@@ -142,6 +142,15 @@ def check_probabilities(
     return arr / total
 
 
+def check_confidence(value: Any) -> float:
+    """A confidence level strictly between 0 and 1 (of an interval), as a float."""
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and 0.0 < value < 1.0):
+        raise InvalidParameterError(
+            f"confidence must be a number strictly between 0 and 1; got {value!r}"
+        )
+    return float(value)
+
+
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is a finite number > 0 (or ≥ 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

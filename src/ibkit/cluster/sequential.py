@@ -252,9 +252,6 @@ class _Items(NamedTuple):
     """The count matrix as sIB reads it: rows (CSR), columns (CSC) and per-row sums."""
 
     counts: sparse.csr_matrix  # canonical: sorted indices, no stored 0
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
     nnz: np.ndarray  # (n,) stored entries of each row
     mass: np.ndarray  # (n,) row totals w
     live: np.ndarray  # rows with counts
@@ -276,9 +273,6 @@ class _Items(NamedTuple):
         linear_square = sparse.hstack([counts, counts.multiply(counts)], format="csr")
         return cls(
             counts,
-            counts.indptr,
-            counts.indices,
-            counts.data,
             nnz,
             mass,
             np.flatnonzero(nnz > 0),
@@ -410,8 +404,8 @@ def _full_sweep(
     # the nonzeros of every step, laid out step after step, restart after restart
     visits = orders.T.ravel()
     lengths = items.nnz[visits]
-    entries, offsets = _ranges(items.indptr[visits], lengths)
-    cols_all, q_all = items.indices[entries], items.data[entries]
+    entries, offsets = _ranges(items.counts.indptr[visits], lengths)
+    cols_all, q_all = items.counts.indices[entries], items.counts.data[entries]
     owner_all = np.repeat(np.tile(np.arange(n_runs), n_steps), lengths)
     rows_all = runs[owner_all] * n_features + cols_all
     bounds = np.append(offsets[::n_runs], entries.size)
@@ -516,8 +510,8 @@ def _screened_sweep(
         r = runs[local]
         here = flat_labels.take(r * n + x)
         w, lengths = items.mass[x], items.nnz[x]
-        entries, starts = _ranges(items.indptr[x], lengths)
-        cols, q = items.indices[entries], items.data[entries]
+        entries, starts = _ranges(items.counts.indptr[x], lengths)
+        cols, q = items.counts.indices[entries], items.counts.data[entries]
         rows = np.repeat(r * n_features, lengths) + cols  # row of (run, y) in the sums
         at = rows * k + np.repeat(here, lengths)
         rest = np.maximum(joint.take(at) - q, 0.0)  # the own cluster without the item

@@ -433,15 +433,17 @@ def _kde_mi_nats(
     return out
 
 
-def _shifted_exp(a: Any) -> np.ndarray:
+def _shifted_exp(a: Any, top: Any = None) -> np.ndarray:
     """Overwrite ``a`` (array or tensor) with ``exp(max(a - top, _EXP_FLOOR))``, ``top``
-    its row maximum, and return ``top`` (float64, on the host).
+    the given shift per row or else the row maximum, and return ``top`` (float64, on the
+    host).
 
     Terms raised to the floor are negligible next to the largest, which is 1 after the
-    shift.
+    row-maximum shift.
     """
     xp = namespace(a)
-    top = xp.row_max(a)
+    if top is None:
+        top = xp.row_max(a)
     a -= top[:, None]
     xp.clip(a, _EXP_FLOOR, None, out=a)
     xp.exp(a, out=a)
@@ -460,14 +462,9 @@ def _own_shifted_exp(a: Any, own: Any) -> np.ndarray:
     largest), so its sum is at least 1 and the floored terms add at most :math:`n e^{f}`
     to it.
     """
-    xp = namespace(a)
-    own_host = to_numpy(own).astype(np.float64)
-    if own_host.min() < _OWN_SHIFT_MIN:
+    if float(own.min()) < _OWN_SHIFT_MIN:
         return _shifted_exp(a)
-    a -= own[:, None]
-    xp.clip(a, _EXP_FLOOR, None, out=a)
-    xp.exp(a, out=a)
-    return own_host
+    return _shifted_exp(a, own)
 
 
 def _lse_rows(a: np.ndarray, weight: np.ndarray) -> np.ndarray:

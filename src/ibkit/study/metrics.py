@@ -49,18 +49,17 @@ Examples
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
-from ibkit._validation import UNITS, InvalidParameterError, pandas_module
+from ibkit._validation import UNITS, InvalidParameterError, check_confidence, pandas_module
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["METRICS", "RUN_COLUMNS", "compression_metrics", "summarize_compression"]
+__all__ = ["METRICS", "RUN_COLUMNS", "compression_metrics", "summarize_compression", "t_interval"]
 
 #: Columns :func:`compression_metrics` needs, one row per recorded epoch of a layer.
 RUN_COLUMNS = ("run", "seed", "activation", "estimator", "layer", "epoch", "i_xt", "i_ty", "units")
@@ -211,12 +210,7 @@ def summarize_compression(metrics: pd.DataFrame, confidence: float = 0.95) -> pd
     """
     columns = (*SUMMARY_KEYS, "seed", *METRICS, "units")
     _check_table(metrics, columns, "summarize_compression")
-    if isinstance(confidence, bool) or not (
-        isinstance(confidence, numbers.Real) and 0.0 < confidence < 1.0
-    ):
-        raise InvalidParameterError(
-            f"confidence must be a number strictly between 0 and 1; got {confidence!r}"
-        )
+    check_confidence(confidence)
     keys = list(SUMMARY_KEYS)
     repeated = metrics.duplicated([*keys, "seed"])
     if repeated.any():
@@ -249,3 +243,20 @@ def summarize_compression(metrics: pd.DataFrame, confidence: float = 0.95) -> pd
     out = out.reset_index()
     out.attrs["confidence"] = float(confidence)
     return out
+
+
+def t_interval(values: np.ndarray, confidence: float) -> np.ndarray:
+    r"""Mean of the finite ``values`` and its Student t interval: (mean, low, high).
+
+    :math:`\bar v \pm t_{(1+c)/2,\,n-1}\, s / \sqrt n`, the interval of
+    :func:`summarize_compression` for one group; NaN ends below two values, all NaN
+    with none.
+    """
+    v = values[np.isfinite(values)]
+    if len(v) == 0:
+        return np.full(3, np.nan)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return np.array([mean, np.nan, np.nan])
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return np.array([mean, mean - half, mean + half])

@@ -70,14 +70,12 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ibkit._plain import plain
 from ibkit._validation import (
@@ -85,10 +83,12 @@ from ibkit._validation import (
     InvalidParameterError,
     Say,
     check_callback,
+    check_confidence,
     check_int,
     check_positive,
     optional_module,
 )
+from ibkit.study.metrics import t_interval
 
 __all__ = [
     "DEFAULT_LEARNING_RATES",
@@ -328,12 +328,7 @@ def sgd_vs_full_batch(
         learning_rates=learning_rates,
         estimators=estimators,
     )
-    if isinstance(confidence, bool) or not (
-        isinstance(confidence, numbers.Real) and 0.0 < confidence < 1.0
-    ):
-        raise InvalidParameterError(
-            f"confidence must be a number strictly between 0 and 1; got {confidence!r}"
-        )
+    check_confidence(confidence)
     say = check_callback(say, "say") or (lambda message: None)
 
     started = time.perf_counter()
@@ -499,6 +494,7 @@ def _train_run(config: dict[str, Any], method: str, activation: str, lr: float) 
                 x_test=split.x_test,
                 y_test=split.y_test,
                 on_epoch=on_epoch,
+                fused=False,  # torch.optim's steps, which the hook above counts
             )
     except DivergenceError:
         history = None
@@ -614,29 +610,13 @@ def _phase_summary(phases: Any, confidence: float) -> Any:
         for metric in PHASE_METRICS:
             values = group[metric].to_numpy(np.float64)
             geometric = metric != "transition_epoch"
-            mean = _mean_interval(np.log(values) if geometric else values, confidence)
+            mean = t_interval(np.log(values) if geometric else values, confidence)
             row[metric], row[f"{metric}_low"], row[f"{metric}_high"] = (
                 np.exp(mean) if geometric else mean
             )
         row["n_transitions"] = int(group["transition_epoch"].notna().sum())
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _mean_interval(values: np.ndarray, confidence: float) -> np.ndarray:
-    r"""Mean of the finite ``values`` and its Student t interval (NaN ends below 2 values).
-
-    :math:`\bar v \pm t_{(1+c)/2,\,n-1}\, s / \sqrt n`, as
-    :func:`~ibkit.study.metrics.summarize_compression`; returns (mean, low, high).
-    """
-    v = values[np.isfinite(values)]
-    if len(v) == 0:
-        return np.full(3, np.nan)
-    mean = float(v.mean())
-    if len(v) < 2:
-        return np.array([mean, np.nan, np.nan])
-    half = float(stats.t.ppf(0.5 + confidence / 2.0, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return np.array([mean, mean - half, mean + half])
 
 
 # --------------------------------------------------------------------------- settings
