@@ -299,13 +299,7 @@ class _Annealer:
 
     def decoder_of(self, sol: Solution | np.ndarray) -> Decoder:
         """(p(t), p(y|t)) of a solution or of a dense encoder."""
-        if isinstance(sol, tuple):
-            return sol
-        return (
-            decoder(self.problem, sol)
-            if isinstance(sol, np.ndarray)
-            else _csr_decoder(self.problem, sol)
-        )
+        return sol if isinstance(sol, tuple) else decoder(self.problem, sol)
 
     def on_candidates(self, start: Solution | np.ndarray) -> bool:
         """Whether a solve from ``start`` iterates on candidate clusters (class notes)."""
@@ -512,13 +506,6 @@ def _row_softmax(
     return top + np.log(norm)
 
 
-def _csr_decoder(problem: ReducedProblem, q: sparse.csr_matrix) -> Decoder:
-    """p(t) and p(y|t) of a sparse encoder (empty clusters get p(y|t) = 0)."""
-    p_ty = np.asarray(q.T @ problem.joint)
-    p_t = p_ty.sum(axis=1)
-    return p_t, np.divide(p_ty, p_t[:, None], out=np.zeros_like(p_ty), where=p_t[:, None] > 0)
-
-
 def _candidate_update(
     problem: ReducedProblem,
     q: sparse.csr_matrix,
@@ -535,7 +522,7 @@ def _candidate_update(
     with its cluster's row of the right factor. Returns the free energy
     F = −α Σ_x̃ p(x̃) log Σ_{t ∈ C(x̃)} exp([log p(t) − β·KL(x̃, t)]/α) in nats.
     """
-    weights = _right_factor(*_csr_decoder(problem, q), beta)
+    weights = _right_factor(*decoder(problem, q), beta)
     scores = q.data
     np.einsum("ej,ej->e", left_rows, weights.take(q.indices, axis=0), out=scores)
     log_z = _row_softmax(scores, q.indptr[:-1], rows, alpha)
@@ -552,7 +539,7 @@ def _compact_sparse(
     rows are renormalised (an input left with none joins the heaviest cluster); clusters
     whose p(y|t) agree to ``decimals`` decimals become one.
     """
-    p_t, p_y_given_t = _csr_decoder(problem, q)
+    p_t, p_y_given_t = decoder(problem, q)
     live = p_t > NEGLIGIBLE_MASS
     label = np.full(p_t.shape[0], -1)
     _, inverse = np.unique(np.round(p_y_given_t[live], decimals), axis=0, return_inverse=True)

@@ -149,11 +149,12 @@ def reduce_problem(p_xy: np.ndarray) -> ReducedProblem:
 
 
 def decoder(problem: ReducedProblem, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """p(t) and p(y|t) implied by an encoder q = p(t|x̃); empty clusters get p(y|t) = 0.
+    """p(t) and p(y|t) implied by an encoder q = p(t|x̃) (dense, or a scipy sparse
+    matrix); empty clusters get p(y|t) = 0.
 
     p(t, y) = qᵀ·p(x̃, y) is one product, and p(t) = Σ_y p(t, y) its row sums.
     """
-    p_ty = q.T @ problem.joint
+    p_ty = np.asarray(q.T @ problem.joint)
     p_t = p_ty.sum(axis=1)
     if p_t.all():
         p_ty /= p_t[:, None]
