@@ -71,6 +71,19 @@ def test_the_diagnostics_of_a_plain_four_tuple():
     assert d.negative and d.ceiling is None and not d.at_ceiling and d.bound_gap is None
 
 
+@pytest.mark.parametrize(("bits", "negative"), [(-1e-9, False), (-9e-7, False), (-2e-6, True)])
+def test_round_off_below_zero_is_not_a_negative_estimate(bits, negative):
+    # a layer that carries nothing gives 0 to the round-off of float32 sums (~1e-8 bits)
+    class Tiny(ConstantEstimator):
+        name = "tiny"
+        on_plane = False
+
+        def _estimate_nats(self, samples, rng):
+            return bits * np.log(2), None, None, None
+
+    assert Tiny().estimate(np.arange(4.0), np.arange(4)).diagnostics.negative is negative
+
+
 @pytest.mark.parametrize(
     ("x", "y", "match"),
     [

@@ -424,12 +424,13 @@ def test_extreme_scales_give_the_unit_scale_estimate(cls, scale, repeated_layer)
 @pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_huge_noise_variance_gives_zero(cls, dtype, layer):
-    # s2 = 1e300 swamps the layer: the noisy layer carries no information.
+    # s2 = 1e300 swamps the layer: the noisy layer carries no information, to the
+    # round-off of sums of kernels in the working precision.
     labels = np.random.default_rng(4).integers(0, 3, N)
     for got in cls(noise_variance=1e300, dtype=dtype).plane_point(
         layer, np.arange(N), labels, random_state=0
     ):
-        np.testing.assert_allclose(got.value, 0.0, atol=1e-9)
+        np.testing.assert_allclose(got.value, 0.0, atol=1e-9 if dtype == "float64" else 1e-6)
 
 
 @pytest.mark.parametrize("cls", [KDEEstimator, NoisyMCEstimator])

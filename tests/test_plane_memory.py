@@ -252,16 +252,26 @@ def test_kde_on_a_wide_layer_copies_it_a_bounded_number_of_times():
 
 
 @pytest.mark.parametrize("collide", [False, True])
-def test_wide_distinct_rows_by_hashing_equal_those_by_sorting(monkeypatch, collide):
+@pytest.mark.parametrize("wide", [False, True])
+def test_distinct_rows_by_keys_equal_those_by_sorting(monkeypatch, collide, wide):
     from ibkit.estimators import _xp
 
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((40, _xp._SORTED_WIDTH + 1))
+    a = rng.standard_normal((40, _xp._VECTOR_KEY_WIDTH + 1 if wide else 6))
     a = a[rng.integers(0, 15, 40)]  # 40 rows, at most 15 distinct
-    if collide:  # every row hashes alike: the check finds it and the sort takes over
+    if collide:  # every row keyed alike: the check finds it and the sort takes over
         monkeypatch.setattr(_xp, "hash", lambda _: 0, raising=False)
+        monkeypatch.setattr(_xp, "_KEY_MULTIPLIERS", np.zeros(64, np.uint64))
     values, inverse, counts = _xp._Numpy.unique_rows(a)
     np.testing.assert_array_equal(values[inverse], a)
     np.testing.assert_array_equal(counts, np.bincount(inverse))
     expected = np.unique(a, axis=0)
     np.testing.assert_array_equal(values[np.lexsort(values.T[::-1])], expected)
+
+
+def test_signed_zeros_are_one_distinct_row():
+    from ibkit.estimators import _xp
+
+    a = np.array([[0.0, 1.0], [-0.0, 1.0], [0.0, -0.0]], dtype=np.float32)
+    values, inverse, counts = _xp._Numpy.unique_rows(a)
+    assert values.shape[0] == 2 and sorted(counts) == [1, 2]

@@ -14,7 +14,8 @@ Methods (the strings used by the API, the command line and configuration files):
 Rényi functional ``renyi`` (not Shannon MI), and the neural ``infonce``, ``nwj``,
 ``mine`` (PyTorch, imported on first use).
 
-Every :class:`MIEstimate` carries :class:`Diagnostics`: whether the value is negative,
+Every :class:`MIEstimate` carries :class:`Diagnostics`: whether the value is negative
+(beyond :data:`NEGATIVE_TOLERANCE_BITS` of round-off),
 sits at the method's ceiling (within :data:`CEILING_TOLERANCE_BITS` of the most it can
 give on these samples: the method tells every sample apart), how far apart its bounds
 are, and for binning the share of samples alone in their cell. The information-plane
@@ -24,6 +25,7 @@ recorder raises a :class:`SaturationWarning` for layers at the ceiling.
 from ibkit.estimators import binning, gaussian, kde, ksg, renyi  # noqa: F401  (register methods)
 from ibkit.estimators._base import (
     CEILING_TOLERANCE_BITS,
+    NEGATIVE_TOLERANCE_BITS,
     Diagnostics,
     MIEstimate,
     MIEstimator,
@@ -38,6 +40,7 @@ from ibkit.estimators._base import (
 
 __all__ = [
     "CEILING_TOLERANCE_BITS",
+    "NEGATIVE_TOLERANCE_BITS",
     "Diagnostics",
     "MIEstimate",
     "MIEstimator",

@@ -32,6 +32,7 @@ from ibkit.measures import entropy_nats
 
 __all__ = [
     "CEILING_TOLERANCE_BITS",
+    "NEGATIVE_TOLERANCE_BITS",
     "Diagnostics",
     "MIEstimate",
     "MIEstimator",
@@ -60,6 +61,11 @@ _LAZY_MODULES = {
 #: How close to its ceiling an estimate sits on it, in bits (0.01 bits; any units alike).
 CEILING_TOLERANCE_BITS = 0.01
 
+#: How far below 0 an estimate must lie to be flagged ``negative``, in bits: the
+#: round-off of float32 kernel sums on a layer that carries nothing (about 1e-8 bits)
+#: is not a negative estimate.
+NEGATIVE_TOLERANCE_BITS = 1e-6
+
 
 class Nats(NamedTuple):
     """An estimate in nats as a method computes it; None where the method has none.
@@ -87,8 +93,9 @@ class Diagnostics:
     Attributes
     ----------
     negative : bool
-        The value is below 0, which mutual information never is: bias (Miller–Madow,
-        KSG on independent data) or noise of the method.
+        The value is below 0 (by more than :data:`NEGATIVE_TOLERANCE_BITS`, 1e-6 bits,
+        the round-off of the method's float32 sums), which mutual information never is:
+        bias (Miller–Madow, KSG on independent data) or noise of the method.
     ceiling : float or None
         The largest value the method can give on these samples, in the estimate's units.
         Binning, plug-in and the noisy-layer methods (``kde``, ``noisy_mc``) estimate
@@ -332,7 +339,7 @@ class MIEstimator(abc.ABC):
         ceiling = self._ceiling_nats(samples)
         top = value if upper is None else upper
         diagnostics = Diagnostics(
-            negative=bool(value < 0),
+            negative=bool(value < -NEGATIVE_TOLERANCE_BITS * math.log(2)),
             ceiling=conv(ceiling),
             at_ceiling=ceiling is not None
             and bool(top >= ceiling - CEILING_TOLERANCE_BITS * math.log(2)),

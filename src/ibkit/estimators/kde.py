@@ -101,6 +101,10 @@ _OWN_SHIFT_MIN = -25.0
 #: Label sets with at most this many labels keep their per-row weights dense.
 _DENSE_LABELS = 64
 
+#: Dense class sums over at most this many labels are one matrix-vector product per
+#: label: BLAS's product with so narrow a matrix is several times slower.
+_BY_LABEL = 8
+
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 #: Largest squared radius of the rows, in noise variances, at which the distances are
@@ -242,21 +246,35 @@ class _ClassWeights:
             out[rows] = sums - np.log(self.size[c])
         return out
 
-    def log_class_density_from_exp(
-        self, kernel: Any, base: np.ndarray, z_labels: np.ndarray
+    def times_counts(self, kernel: Any) -> np.ndarray:
+        """``kernel @ counts`` (dense counts, in the namespace of ``kernel``) in float64
+        on the host: the kernel sums of each row over each label's values."""
+        xp = namespace(kernel)
+        if self.counts.shape[1] > _BY_LABEL:
+            sums = kernel @ self.counts
+        else:
+            sums = xp.stack([kernel @ column for column in self.counts_t], axis=1)
+        return to_numpy(sums).astype(np.float64)
+
+    def log_class_density_from_sums(
+        self, sums: np.ndarray, base: np.ndarray, z_labels: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`log_class_density` from ``kernel = exp(max(arg - base, _EXP_FLOOR))``
-        (dense counts, in the namespace of ``kernel``; ``base`` the row shifts of
+        """:meth:`log_class_density` from the class sums ``sums = times_counts(kernel)``
+        of ``kernel = exp(max(arg - base, _EXP_FLOOR))`` (``base`` the row shifts of
         :func:`_own_shifted_exp`), and which rows it cannot resolve.
 
         Each floored term adds at most ``e^_EXP_FLOOR`` per row to a class sum; a row is
         unresolved when that could exceed ``1e-12`` of its sum (its own class lies far
         below the row's shift), and must then be computed by :meth:`log_class_density`.
         """
-        picked = to_numpy(kernel @ self.counts)[np.arange(kernel.shape[0]), z_labels]
-        log_sums = np.log(picked.astype(np.float64))
+        log_sums = np.log(sums[np.arange(sums.shape[0]), z_labels])
         unresolved = log_sums < _EXP_FLOOR + np.log(self.size.sum()) + 28.0
         return base + log_sums - np.log(self.size[z_labels]), unresolved
+
+    def to(self, xp: Any) -> None:
+        """Move the dense counts (and their rows by label, ``counts_t``) into ``xp``."""
+        self.counts_t = xp.from_host(np.ascontiguousarray(self.counts.T))
+        self.counts = xp.from_host(self.counts)
 
     def zero_sums(self, n_kernels: int, xp: Any) -> Any:
         """Accumulators for :meth:`add_sums` in namespace ``xp``, one row per kernel: per
@@ -268,6 +286,10 @@ class _ClassWeights:
     def add_sums(self, kernel: Any, rows: slice, cols: slice, out: Any) -> None:
         """``out[u, c] += sum_{v in cols} kernel[u, v] counts[v, c]`` for ``u`` in ``rows``
         (``kernel`` is the ``rows x cols`` block; sparse counts keep the nonzero pairs)."""
+        if self.dense and self.counts.shape[1] <= _BY_LABEL:
+            for c, column in enumerate(self.counts_t):
+                out[rows, c] += kernel @ column[cols]
+            return
         sums = kernel @ self.counts[cols]
         if self.dense:
             out[rows] += sums
@@ -393,7 +415,7 @@ def _kde_mi_nats(
     xp = namespace(values)
     for cls in classes:
         if cls is not None and cls.dense:
-            cls.counts = xp.from_host(cls.counts)
+            cls.to(xp)
     weight_k = xp.from_host(weight.astype(dtype))
     a, b_t = _operands(values, values, dtype, exact)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
@@ -420,7 +442,7 @@ def _kde_mi_nats(
         xp.clip(g, _EXP_FLOOR, 0.0, out=g)
         bd = xp.exp(g, out=g)
         accumulate(1, bd, rows, cols)
-        xp.clip(bd, math.exp(_EXP_FLOOR / 4), None, out=bd)
+        xp.clip(bd, math.exp(_EXP_FLOOR / 4), 1.0, out=bd)  # two bounds: numpy's fast path
         xp.square(bd, out=bd)
         accumulate(0, xp.square(bd, out=bd), rows, cols)
     log_mixture = np.log(to_numpy(mixture)) @ weight
@@ -445,7 +467,8 @@ def _shifted_exp(a: Any, top: Any = None) -> np.ndarray:
     if top is None:
         top = xp.row_max(a)
     a -= top[:, None]
-    xp.clip(a, _EXP_FLOOR, None, out=a)
+    # shifted exponents are at most -_OWN_SHIFT_MIN; two bounds take numpy's fast path
+    xp.clip(a, _EXP_FLOOR, -_EXP_FLOOR, out=a)
     xp.exp(a, out=a)
     return to_numpy(top).astype(np.float64)
 
@@ -518,7 +541,7 @@ def _noisy_mc_nats(
     xp = namespace(cols)
     for cls in classes:
         if cls is not None and cls.dense:
-            cls.counts = xp.from_host(cls.counts)
+            cls.to(xp)
     a, b_t = _operands(z, cols, dtype, exact)
     inv_s2 = float(dtype(1.0 / sigma**2))  # exact in ``dtype``
     weight_k = xp.from_host(weight.astype(dtype))
@@ -533,15 +556,16 @@ def _noisy_mc_nats(
             elif not cls.dense:
                 within[j, rows] = cls.log_class_density(arg, labels[src[rows]])
         base = _own_shifted_exp(arg, own)
-        mixture[rows] = base + np.log(to_numpy(arg @ weight_k).astype(np.float64)) - np.log(n)
-        for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
-            if cls is not None and cls.dense:
-                z_labels = labels[src[rows]]
-                value, redo = cls.log_class_density_from_exp(arg, base, z_labels)
-                if redo.any():
-                    again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
-                    value[redo] = cls.log_class_density(to_numpy(again), z_labels[redo])
-                within[j, rows] = value
+        total = to_numpy(arg @ weight_k).astype(np.float64)
+        mixture[rows] = base + np.log(total) - np.log(n)
+        sums = {j: cls.times_counts(arg) for j, cls in enumerate(classes) if cls and cls.dense}
+        for j, class_sums in sums.items():
+            z_labels = label_sets[j][src[rows]]
+            value, redo = classes[j].log_class_density_from_sums(class_sums, base, z_labels)
+            if redo.any():
+                again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
+                value[redo] = classes[j].log_class_density(to_numpy(again), z_labels[redo])
+            within[j, rows] = value
     terms = within - mixture
     std_error = terms.std(axis=1, ddof=1) / np.sqrt(terms.shape[1])  # n >= 2 rows
     return [(float(v), float(e)) for v, e in zip(terms.mean(axis=1), std_error, strict=True)]
