@@ -195,7 +195,6 @@ def test_default_layers_are_activations_in_the_order_they_run():
     plane = InformationPlane(_Branchy(), TASK.x[:16], TASK.y[:16], "binning")
     with plane:
         assert plane.layer_names == ["block.1", "late", "output"]
-        assert len(_all_forward_hooks(plane.model)) == 3  # none left on the unused module
         plane.record(0)
     assert plane.results.layer_index.tolist() == [0, 1, 2]
 
@@ -228,8 +227,14 @@ def test_hooks_removed_on_exit_on_error_and_on_failed_attach():
     model = _tanh_net()
     plane = InformationPlane(model, TASK.x[:32], TASK.y[:32], "binning", track_gradients=True)
     with plane:
-        assert len(_all_forward_hooks(model)) == 6
+        # the layers are hooked for the recorder's own passes only: training sees none
+        assert _all_forward_hooks(model) == []
         assert model.fc1.weight._backward_hooks
+        during = []
+        model.fc1.register_forward_hook(lambda *_: during.append(len(_all_forward_hooks(model))))
+        plane.record(0)
+        assert set(during) == {1 + 6} and _all_forward_hooks(model) != []
+        model.fc1._forward_hooks.clear()
     assert _all_forward_hooks(model) == []
     assert not any(p._backward_hooks for p in model.parameters())
     with pytest.raises(RuntimeError, match="crash"), plane:
@@ -242,6 +247,30 @@ def test_hooks_removed_on_exit_on_error_and_on_failed_attach():
     plane.attach()
     plane.detach()
     assert _all_forward_hooks(model) == []
+
+
+def test_an_attached_recorder_leaves_the_fused_step_its_numbers():
+    # between its own passes the recorder leaves no module hook, and the gradient hooks
+    # are called by the fused step: training with a recorder attached fuses, and its
+    # plane and gradient statistics are those of the autograd path
+    from ibkit.nn import fit
+    from ibkit.nn.training import _fusable
+
+    x, y = TASK.x[:256], TASK.y[:256]
+    tables = {}
+    for fused in (True, False):
+        model = EnsembleMLP([0, 1], 12, hidden=(6, 4))
+        plane = InformationPlane(model, x, y, "binning", track_gradients=True)
+        with plane:
+            assert _fusable(model)
+            fit(model, x, y, epochs=3, batch_size=64, optimizer="adam", lr=0.01,
+                on_epoch=plane.record, fused=fused)  # fmt: skip
+        tables[fused] = plane.results, plane.gradients
+    for got, want in zip(tables[True], tables[False], strict=True):
+        pd.testing.assert_frame_equal(got, want, rtol=1e-5, atol=1e-6)
+    gradients = tables[True][1]
+    assert set(gradients.epoch) == {0, 1, 2, 3}
+    assert (gradients.n_batches == np.where(gradients.epoch > 0, 4, 0)).all()  # 256 / 64
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -579,6 +579,30 @@ def test_a_hooked_model_trains_through_autograd_with_its_hooks_called():
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_the_fused_step_calls_tensor_hooks_with_the_gradients_autograd_gives_them():
+    # a hook sees each batch's gradient of the weight, and one that returns a tensor
+    # replaces it (here: halves it), on both paths alike
+    x, y = task(n=40)
+    options = {"epochs": 2, "batch_size": 16, "optimizer": "sgd", "lr": 0.1, "random_state": 3}
+    seen, models = {}, {}
+    for fused in (True, False):
+        model = EnsembleMLP([0, 1], 12, hidden=(5,))
+        seen[fused] = []
+        model.fc1.weight.register_hook(lambda g, log=seen[fused]: log.append(g.clone()))
+        model.out.weight.register_hook(lambda g: g / 2)
+        assert _fusable(model)
+        fit(model, x, y, fused=fused, **options)
+        models[fused] = model
+    assert len(seen[True]) == len(seen[False]) == 6  # 3 batches (16, 16, 8) per epoch
+    for got, want in zip(seen[True], seen[False], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    for got, want in zip(params(models[True]), params(models[False]), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    halved = EnsembleMLP([0, 1], 12, hidden=(5,))
+    fit(halved, x, y, **options)
+    assert not np.allclose(params(halved)[-2], params(models[True])[-2])
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -628,8 +652,11 @@ def test_only_plain_models_without_hooks_take_the_fused_step():
     frozen = EnsembleMLP(2, 12)
     frozen.fc1.bias.requires_grad_(False)
     hooked = MLP(12, seed=0)
-    hooked.out.weight.register_hook(lambda g: g)
+    hooked.out.weight.register_post_accumulate_grad_hook(lambda p: None)
+    tensor_hooked = MLP(12, seed=0)  # tensor hooks are the fused step's to call
+    tensor_hooked.out.weight.register_hook(lambda g: g)
     assert _fusable(EnsembleMLP(2, 12, activation="softplus")) and _fusable(MLP(12, seed=0))
+    assert _fusable(tensor_hooked)
     for model in (
         EnsembleMLP(2, 12, quantize_bits=4),
         Subclass(2, 12),

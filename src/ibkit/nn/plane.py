@@ -9,8 +9,10 @@ Kolchinsky–Tracey KDE bounds for the layer with Gaussian noise added (Saxe et 
 2018). Along a chain :math:`Y - X - T_1 - T_2` the data-processing inequality gives
 :math:`I(T_2;Y) \le I(T_1;Y) \le I(X;Y)` for the true quantities.
 
-:class:`InformationPlane` attaches forward hooks to any :class:`torch.nn.Module`, runs
-the probe through the model at the epochs a schedule picks, and appends one row per
+:class:`InformationPlane` hooks any :class:`torch.nn.Module` for its own forward passes
+(between them the model carries no hook of the recorder's, so :func:`~ibkit.nn.fit`
+keeps its fused step), runs the probe through the model at the epochs a schedule
+picks, and appends one row per
 layer, estimator (and ensemble member) to a tidy table, optionally streamed to a CSV
 file that an interrupted run resumes from. :func:`plane_points` is the same computation
 on activations the caller already has.
@@ -527,9 +529,9 @@ class InformationPlane:
         self.layer_names: list[str] = []
         self.last_timing: dict[str, float] = {}
         self.peak_buffer_bytes = 0
-        self._handles: dict[str, Any] = {}
+        self._modules: dict[str, nn.Module] | None = None  # hooked in own passes; None: detached
         self._done: set[int] | None = None
-        self._mode: str | None = None  # None (training), "dry" or "capture"
+        self._mode: str | None = None  # in the recorder's own passes: "dry" or "capture"
         self._calls: dict[str, list[tuple[int, ...]]] = {}
         self._target: str | None = None  # the layer being captured
         self._buffer: Any = None  # its activations (numpy array or CUDA tensor)
@@ -649,7 +651,10 @@ class InformationPlane:
     # -- hooks ------------------------------------------------------------------------
 
     def attach(self) -> InformationPlane:
-        """Register the hooks, check the model on a dry run of two probe rows, load the tables.
+        """Pick the layers, check the model on a dry run of two probe rows, load the tables.
+
+        The layers' forward hooks are registered for the recorder's own forward passes
+        only, and removed after each: while training, the model carries none of them.
 
         Raises
         ------
@@ -659,13 +664,12 @@ class InformationPlane:
             with the probe rows on its sample axis, or ``path`` holds a file that is not
             an information-plane table.
         """
-        if self._handles:
+        if self._modules is not None:
             return self
         modules = self._candidate_modules()
-        for name, module in modules.items():
-            self._handles[name] = module.register_forward_hook(self._hook(name))
+        self._modules = dict(modules)
         if self.output is not None:
-            self._handles["output"] = self.model.register_forward_hook(self._hook("output"))
+            self._modules["output"] = self.model
         try:
             self._dry_run(modules)
             if self.track_gradients:
@@ -677,10 +681,8 @@ class InformationPlane:
         return self
 
     def detach(self) -> None:
-        """Remove every hook this recorder registered; the table is kept."""
-        for handle in self._handles.values():
-            handle.remove()
-        self._handles = {}
+        """Stop recording (and counting gradients); the table is kept."""
+        self._modules = None
         self._buffer = None
         if self._gradient_snr is not None:
             self._gradient_snr.detach()
@@ -706,8 +708,6 @@ class InformationPlane:
 
     def _hook(self, name: str) -> Any:
         def hook(module: nn.Module, inputs: Any, out: Any) -> None:
-            if self._mode is None:
-                return
             if not isinstance(out, torch.Tensor):
                 fix = "pass output=None" if name == "output" else "pick other modules with layers="
                 raise _LayerError(
@@ -756,7 +756,7 @@ class InformationPlane:
                     f"layers must have shape {axes} starting with {lead}"
                 )
         for name in silent:  # default-selected modules that do not run
-            self._handles.pop(name).remove()
+            del self._modules[name]
         # the output hook, on the model itself, runs last
         self.layer_names = list(self._calls)
 
@@ -776,6 +776,7 @@ class InformationPlane:
         self.model.eval()
         self._mode = mode
         devices = [device] if device.type == "cuda" else []
+        handles = [m.register_forward_hook(self._hook(name)) for name, m in self._modules.items()]
         try:
             with torch.no_grad(), torch.random.fork_rng(devices=devices):
                 for start in range(0, probe.shape[0], self.batch_size):
@@ -786,6 +787,8 @@ class InformationPlane:
                     with contextlib.suppress(_StopForward):
                         self.model(chunk.to(dtype) if chunk.is_floating_point() else chunk)
         finally:
+            for handle in handles:
+                handle.remove()
             self._mode = None
             self.model.train(was_training)
 
@@ -855,7 +858,7 @@ class InformationPlane:
             :func:`plane_points`), once per layer and estimator for this recorder, after
             the rows are stored.
         """
-        if not self._handles:
+        if self._modules is None:
             raise RuntimeError(
                 "the recorder is not attached; use `with plane:` or call plane.attach() first"
             )

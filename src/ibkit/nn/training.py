@@ -479,8 +479,11 @@ def _fusable(model: torch.nn.Module) -> bool:
     """Whether :class:`_FusedStep` trains ``model`` as autograd and ``torch.optim`` would.
 
     True for a plain :class:`MLP` or :class:`EnsembleMLP` (not a subclass, not quantised)
-    whose parameters share one dtype and device and all train, with no hook on a module
-    or a parameter and no global module hook: the fused step would skip them.
+    whose parameters share one dtype and device and all train, with no hook on a module,
+    no post-accumulate hook on a parameter and no global module hook: the fused step
+    would skip them. Tensor hooks on the parameters (``p.register_hook``, as
+    :class:`~ibkit.nn.gradients.GradientSNR` registers) are kept: the fused step calls
+    them with each batch's gradient, as autograd does.
     """
     if type(model) not in (MLP, EnsembleMLP) or model.quantize_bits is not None:
         return False
@@ -489,7 +492,6 @@ def _fusable(model: torch.nn.Module) -> bool:
         not p.requires_grad
         or p.dtype != params[0].dtype
         or p.device != params[0].device
-        or p._backward_hooks
         or getattr(p, "_post_accumulate_grad_hooks", None)
         for p in params
     ):
@@ -709,7 +711,17 @@ class _FusedStep:
         """Train one epoch on :meth:`batches`: a gradient and an update per batch."""
         for x, target in self.batches(order, batch_size):
             self._gradient(x, target)
+            self._call_tensor_hooks()
             self.update()
+
+    def _call_tensor_hooks(self) -> None:
+        """Call each parameter's tensor hooks with its gradient, as autograd calls them
+        before accumulating it: a hook that returns a tensor replaces the gradient."""
+        for p in self.params:
+            for hook in list(p._backward_hooks.values()) if p._backward_hooks else ():
+                replaced = hook(p.grad)
+                if replaced is not None:
+                    p.grad.copy_(replaced)
 
     def evaluate(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(S, 2) loss and accuracy of each member on the training and on the test data.
