@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from scipy.special import xlogy
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -26,6 +25,7 @@ from ibkit.cluster import (
     DeterministicIB,
     InformationBottleneck,
     SequentialIB,
+    _sib,
     sequential,
 )
 from ibkit.ib import agglomerative_ib, ib_curve
@@ -179,18 +179,21 @@ def _sib_state(X: np.ndarray, labels: np.ndarray, k: int):
     """The sIB solver's view of counts X and one restart's partition ``labels``."""
     counts = sparse.csr_matrix(np.asarray(X, dtype=float))
     items = sequential._Items.of(counts)
-    return items, sequential._Clusters.of(items, labels[None, :], k)
+    return items, sequential._Clusters.of(items, labels, k)
 
 
 def _item_costs(items, state, x: int, here: int) -> np.ndarray:
     """The solver's cost of item x against every cluster, back in probabilities."""
-    lo, hi = items.counts.indptr[x], items.counts.indptr[x + 1]
-    q = items.counts.data[lo:hi]
-    nonzeros = (items.counts.indices[lo:hi], q, np.zeros(q.size, dtype=np.int64), np.array([0]))
-    w = items.mass[x : x + 1]
-    cost = sequential._full_costs(state, np.array([0]), np.array([here]), w, nonzeros)[0]
-    phi = q @ np.log(q) - w[0] * np.log(w[0])  # the item's own terms, dropped by the solver
-    return (cost + phi) / items.mass.sum()  # φ is homogeneous up to terms that cancel
+    indptr, indices, data, weight, _ = items.csr()
+    sums = (state.joint, state.phi_joint, state.mass, state.phi_mass)
+    cost = np.array([
+        _sib.own_cost(indptr, indices, data, weight, x, here, *sums) if t == here
+        else _sib.merge_cost(indptr, indices, data, weight, x, t, *sums)
+        for t in range(state.mass.size)
+    ])  # fmt: skip
+    q = data[indptr[x] : indptr[x + 1]]
+    phi = q @ np.log(q) - weight[x] * np.log(weight[x])  # the item's own terms, dropped
+    return (cost + phi) / weight.sum()  # φ is homogeneous up to terms that cancel
 
 
 @pytest.mark.parametrize("integer", [True, False], ids=["counts", "weights"])
@@ -216,51 +219,42 @@ def test_fast_merge_cost_is_the_weighted_js_divergence(integer):
 
 
 def test_screening_bound_is_below_every_merge_cost():
-    """The table bound never exceeds the exact cost of a cluster that does not hold x."""
+    """The bound never exceeds the exact cost of a cluster that does not hold x."""
     rng = np.random.default_rng(12)
     X = rng.poisson(0.7, size=(40, 25)) * rng.random((40, 25)) ** 2
     X[X.sum(axis=1) == 0, 0] = 0.5
     labels = rng.permutation(np.arange(40) % 4)
     items, state = _sib_state(X, labels, 4)
-    table = sequential._bound_table(items, state.joint[0])
-    mass, phi_mass = state.mass[0], state.phi_mass[0]
+    indptr, indices, data, weight, _ = items.csr()
+    lower, slack = np.empty(4), np.empty(4)
     for x in range(40):
-        exact = _item_costs(items, state, x, labels[x]) * items.mass.sum()
-        q = items.counts.data[items.counts.indptr[x] : items.counts.indptr[x + 1]]
-        w = items.mass[x]
-        lower = xlogy(mass + w, mass + w) - phi_mass - table[:, x] + q @ np.log(q) - w * np.log(w)
+        _sib.lower_bounds(
+            indptr, indices, data, weight, x, state.lin, state.sq, state.mass,
+            state.phi_mass, lower, slack,
+        )  # fmt: skip
+        q = data[indptr[x] : indptr[x + 1]]
+        exact = _item_costs(items, state, x, labels[x]) * weight.sum()
+        exact -= q @ np.log(q) - weight[x] * np.log(weight[x])
         others = np.arange(4) != labels[x]
-        assert np.all(lower[others] <= exact[others] * (1 + 1e-12))
+        assert np.all(lower[others] <= exact[others] + 1e-12 * np.abs(exact[others]))
+        assert np.all(slack >= 0)
 
 
 @pytest.mark.parametrize("weights", [False, True], ids=["counts", "row-normalised"])
-def test_screening_changes_no_decision(monkeypatch, weights):
-    """Sweeps that screen clusters by the bound move exactly the items full sweeps move."""
+def test_screening_changes_no_decision(weights):
+    """Sweeps that screen clusters by the bound move exactly the items that full sweeps
+    move, sweep after sweep."""
     X, _ = planted(0.25, n_items=240, n_features=40, k=5, seed=13)
     X = X / X.sum(axis=1, keepdims=True) if weights else X
-    results = []
-    for share in (0.0, 1.0):  # never screen; screen from the second sweep on
-        monkeypatch.setattr(sequential, "_SCREEN_BELOW", share)
-        results.append(SequentialIB(5, n_init=3, tol=0.0, max_iter=50, random_state=1).fit(X))
-    never, always = results
-    assert_array_equal(never.labels_, always.labels_)
-    assert never.n_iter_ == always.n_iter_
-    assert never.i_ty_ == always.i_ty_
-
-
-def test_restarts_run_together_give_what_they_give_alone(monkeypatch):
-    X, _ = planted(0.2, n_items=120, n_features=30, k=4, seed=14)
     items = sequential._Items.of(sparse.csr_matrix(X.astype(float)))
-    seeds = np.array([5, 17, 29])
-    together = sequential.sequential_ib(items, 4, 30, 0.0, seeds)
-    monkeypatch.setattr(sequential, "_GROUP_BYTES", 1)  # memory for one restart at a time
-    one_by_one = sequential.sequential_ib(items, 4, 30, 0.0, seeds)
-    for seed, run, other in zip(seeds, together, one_by_one, strict=True):
-        assert_array_equal(run.labels, other.labels)
-        (alone,) = sequential.sequential_ib(items, 4, 30, 0.0, np.array([seed]))
-        assert_array_equal(run.labels, alone.labels)
-        assert run.h_y_given_t == alone.h_y_given_t
-        assert run.n_iter == alone.n_iter
+    for seed in (1, 2, 3):
+        screened, full = (
+            sequential.sequential_ib(items, 5, 50, 0.0, seed, screen=screen)
+            for screen in (True, False)
+        )
+        assert_array_equal(screened.labels, full.labels)
+        assert screened.n_iter == full.n_iter
+        assert screened.h_y_given_t == full.h_y_given_t
 
 
 def test_reported_informations_are_those_of_the_partition():

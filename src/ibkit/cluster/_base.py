@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from scipy import sparse
 from scipy.special import rel_entr, xlogy
 from sklearn.base import (
@@ -145,32 +145,20 @@ class IBClustering(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMix
         max_iter: int,
         tol: float,
         unit: str,
-        batched: bool = False,
     ) -> Any:
         """``run(*args, seed)`` for ``n_init`` seeds in parallel; the run of least ``loss``.
 
         The seeds are drawn from ``random_state`` before anything runs, so the result is
         the same for every ``n_jobs``, and restart i gets the i-th seed whatever
         ``n_init`` is, so more restarts never give a worse result; ties go to the earlier
-        restart. With ``batched``, ``run(*args, seeds)`` takes an array of seeds and
-        returns one run for each: the seeds are split into one consecutive group per
-        process (a solver that runs its restarts together); ``run`` must give each
-        restart the result it would have alone. A :class:`~ibkit.ConvergenceWarning` is
-        issued if the kept run (its ``converged``) stopped at ``max_iter`` ``unit``.
+        restart. A :class:`~ibkit.ConvergenceWarning` is issued if the kept run (its
+        ``converged``) stopped at ``max_iter`` ``unit``.
         """
         n_init = check_int(self.n_init, "n_init")
         n_jobs = check_n_jobs(self.n_jobs)
         rng = check_random_state(self.random_state)
         seeds = rng.integers(np.iinfo(np.int64).max, size=n_init)
-        if batched:
-            groups = np.array_split(seeds, min(n_init, effective_n_jobs(n_jobs)))
-            runs = [
-                one
-                for group in Parallel(n_jobs=n_jobs)(delayed(run)(*args, g) for g in groups)
-                for one in group
-            ]
-        else:
-            runs = Parallel(n_jobs=n_jobs)(delayed(run)(*args, int(seed)) for seed in seeds)
+        runs = Parallel(n_jobs=n_jobs)(delayed(run)(*args, int(seed)) for seed in seeds)
         best = min(runs, key=loss)
         if not best.converged:
             warnings.warn(
