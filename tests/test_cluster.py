@@ -229,8 +229,8 @@ def test_screening_bound_is_below_every_merge_cost():
     lower, slack = np.empty(4), np.empty(4)
     for x in range(40):
         _sib.lower_bounds(
-            indptr, indices, data, weight, x, state.lin, state.sq, state.mass,
-            state.phi_mass, lower, slack,
+            indptr, indices, data, weight, x, state.bound, state.mass,
+            state.phi_mass, np.empty(4), lower, slack,
         )  # fmt: skip
         q = data[indptr[x] : indptr[x + 1]]
         exact = _item_costs(items, state, x, labels[x]) * weight.sum()

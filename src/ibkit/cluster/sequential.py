@@ -258,33 +258,37 @@ class _Clusters(NamedTuple):
 
     joint: np.ndarray  # (|Y|, K): Σ_{x in t} counts(x, y)
     phi_joint: np.ndarray  # (|Y|, K): φ of each entry
-    lin: np.ndarray  # (|Y|, K): A(b) of the bound φ(b + q) − φ(b) ≤ A q + B q²
-    sq: np.ndarray  # (|Y|, K): B(b)
+    bound: np.ndarray  # (|Y|, 2K): A(b) then B(b) of φ(b + q) − φ(b) ≤ A q + B q², float32
     mass: np.ndarray  # (K,)
     phi_mass: np.ndarray  # (K,)
     sizes: np.ndarray  # (K,) items with counts in each cluster
 
     @classmethod
     def of(cls, items: _Items, labels: np.ndarray, k: int) -> _Clusters:
-        """The sums of the partition ``labels`` (exact: one sparse product)."""
-        n = labels.size
-        one_hot = sparse.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, k))
-        joint = (items.counts.T @ one_hot).toarray()
-        shifted = joint + items.half_c[:, None]
+        """The sums of the partition ``labels``."""
+        joint = _cluster_joint(items, labels, k)
         mass = joint.sum(axis=0)
         return cls(
             joint,
             _xlogx(joint),
-            np.log(shifted) + 1.0 - items.half_c[:, None] / shifted,
-            0.5 / shifted,
+            _sib.bound_table(joint, items.half_c),
             mass,
             _xlogx(mass),
             np.bincount(labels[items.live], minlength=k).astype(np.int64),
         )
 
-    def h_y_given_t(self) -> float:
-        """N·H(Y|T) = Σ_t φ(W_t) − Σ_{t,y} φ(b_ty)."""
-        return float(self.phi_mass.sum() - self.phi_joint.sum())
+
+
+def _cluster_joint(items: _Items, labels: np.ndarray, k: int) -> np.ndarray:
+    """(|Y|, K): the sums of the partition ``labels``, exact (one sparse product)."""
+    n = labels.size
+    one_hot = sparse.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, k))
+    return (items.counts.T @ one_hot).toarray()
+
+
+def _h_y_given_t(joint: np.ndarray) -> float:
+    """N·H(Y|T) = Σ_t φ(W_t) − Σ_{t,y} φ(b_ty) of the sums ``joint`` (|Y|, K)."""
+    return float(_xlogx(joint.sum(axis=0)).sum() - _xlogx(joint).sum())
 
 
 def _xlogx(v: Any) -> Any:
@@ -309,5 +313,5 @@ def sequential_ib(
         moves = _sib.sweep(*csr, rng.permutation(live), labels, tuple(state), screen)
         n_iter += 1
         converged = moves <= tol * live.size
-    exact = _Clusters.of(items, labels, k)  # sums without the drift of the moves
-    return _Run(labels, items.mass == 0, exact.h_y_given_t(), n_iter, converged)
+    exact = _cluster_joint(items, labels, k)  # sums without the drift of the moves
+    return _Run(labels, items.mass == 0, _h_y_given_t(exact), n_iter, converged)
