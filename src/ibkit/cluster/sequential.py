@@ -278,7 +278,6 @@ class _Clusters(NamedTuple):
         )
 
 
-
 def _cluster_joint(items: _Items, labels: np.ndarray, k: int) -> np.ndarray:
     """(|Y|, K): the sums of the partition ``labels``, exact (one sparse product)."""
     n = labels.size
