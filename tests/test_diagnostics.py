@@ -125,16 +125,18 @@ def test_kde_bound_gap_and_ceiling_in_closed_form(d2_over_2s2, upper_at_ceiling)
 def test_noisy_mc_gives_its_standard_error_and_the_ceiling_of_its_labels():
     t = np.array([[0.0], [0.0], [10.0], [10.0]])
     y = np.array([0, 0, 1, 2])  # H(Y) = 1.5 bits; far apart, the noisy layer knows y
-    est = get_estimator("noisy_mc", noise_variance=0.01).estimate(t, y, random_state=0)
+    mc = get_estimator("noisy_mc", noise_variance=0.01, dtype="float64")
+    est = mc.estimate(t, y, random_state=0)
     # every noisy copy lies 100 σ from the other cluster: each Monte Carlo term is
-    # log 2 (to far below 1e-9), so the terms do not spread and the standard error is 0
+    # log 2 (to far below 1e-9 in float64), so the terms do not spread and the standard
+    # error is 0
     assert est.std_error is not None
     assert_allclose(est.std_error, 0.0, atol=1e-9)
     assert_allclose(est.diagnostics.ceiling, 1.5)
     assert_allclose(est.value, 1.0, atol=1e-9)  # rows of labels 1 and 2 are equal
     assert not est.diagnostics.at_ceiling
     apart = np.array([[0.0], [10.0], [20.0]])  # three labels, 100 σ apart: I = log2 3
-    far = get_estimator("noisy_mc", noise_variance=0.01).estimate(apart, y[1:], random_state=0)
+    far = mc.estimate(apart, y[1:], random_state=0)
     assert_allclose([far.value, far.diagnostics.ceiling], math.log2(3), atol=1e-9)
     assert far.diagnostics.at_ceiling
     assert_allclose(far.std_error, 0.0, atol=1e-9)  # every term is log 3

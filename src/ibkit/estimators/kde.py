@@ -257,18 +257,18 @@ class _ClassWeights:
         return to_numpy(sums).astype(np.float64)
 
     def log_class_density_from_sums(
-        self, sums: np.ndarray, base: np.ndarray, z_labels: np.ndarray
+        self, sums: np.ndarray, base: np.ndarray, floor: float, z_labels: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`log_class_density` from the class sums ``sums = times_counts(kernel)``
-        of ``kernel = exp(max(arg - base, _EXP_FLOOR))`` (``base`` the row shifts of
+        of ``kernel = exp(max(arg - base, floor))`` (``base`` and ``floor`` of
         :func:`_own_shifted_exp`), and which rows it cannot resolve.
 
-        Each floored term adds at most ``e^_EXP_FLOOR`` per row to a class sum; a row is
+        Each floored term adds at most ``e^floor`` per row to a class sum; a row is
         unresolved when that could exceed ``1e-12`` of its sum (its own class lies far
         below the row's shift), and must then be computed by :meth:`log_class_density`.
         """
         log_sums = np.log(sums[np.arange(sums.shape[0]), z_labels])
-        unresolved = log_sums < _EXP_FLOOR + np.log(self.size.sum()) + 28.0
+        unresolved = log_sums < floor + np.log(self.size.sum()) + 28.0
         return base + log_sums - np.log(self.size[z_labels]), unresolved
 
     def to(self, xp: Any) -> None:
@@ -405,6 +405,8 @@ def _kde_mi_nats(
     """
     n = t.shape[0]
     values, inverse, weight = namespace(t).unique_rows(t)
+    if values.shape[0] == 1:  # one value: the noisy layer is independent of every label
+        return [(0.0, 0.0)] * len(label_sets)
     values, sigma = _noise_units(values, sigma)
     dtype, exact = _distance_work(_sq_radius(values), sigma, noise_variance, dtype)
     # All labels distinct (cls None): each class sum is the self term alone, its log 0.
@@ -455,39 +457,41 @@ def _kde_mi_nats(
     return out
 
 
-def _shifted_exp(a: Any, top: Any = None) -> np.ndarray:
+def _shifted_exp(a: Any) -> np.ndarray:
     """Overwrite ``a`` (array or tensor) with ``exp(max(a - top, _EXP_FLOOR))``, ``top``
-    the given shift per row or else the row maximum, and return ``top`` (float64, on the
-    host).
+    the row maximum, and return ``top`` (float64, on the host).
 
-    Terms raised to the floor are negligible next to the largest, which is 1 after the
-    row-maximum shift.
+    Terms raised to the floor are negligible next to the largest, which is 1.
     """
     xp = namespace(a)
-    if top is None:
-        top = xp.row_max(a)
+    top = xp.row_max(a)
     a -= top[:, None]
-    # shifted exponents are at most -_OWN_SHIFT_MIN; two bounds take numpy's fast path
-    xp.clip(a, _EXP_FLOOR, -_EXP_FLOOR, out=a)
+    xp.clip(a, _EXP_FLOOR, 0.0, out=a)  # two bounds: numpy's fast path
     xp.exp(a, out=a)
     return to_numpy(top).astype(np.float64)
 
 
-def _own_shifted_exp(a: Any, own: Any) -> np.ndarray:
+def _own_shifted_exp(a: Any, own: Any) -> tuple[np.ndarray, float]:
     r"""Overwrite the block ``a`` of kernel exponents (array or tensor) with
-    :math:`e^{\max(a - b,\, f)}`, ``f`` the exponent floor, and return the shifts ``b``
-    per row (float64, on the host).
+    :math:`e^{\max(a - b,\, f)}` and return the shifts ``b`` per row (float64, on the
+    host) and the floor ``f``.
 
     Each row of a Monte Carlo block holds its draw's own exponent ``own``, its own
-    component's. Where every ``own`` of the block is at least :data:`_OWN_SHIFT_MIN`, the
-    shift is ``own`` itself, read off without a pass over the block; otherwise the row
-    maximum (:func:`_shifted_exp`). Either way the row holds a term 1 (its own, or its
-    largest), so its sum is at least 1 and the floored terms add at most :math:`n e^{f}`
-    to it.
+    component's. Where every ``own`` of the block is at least :data:`_OWN_SHIFT_MIN`,
+    the exponents are not shifted (``b = 0``: no pass over the block) and the floor is
+    ``_EXP_FLOOR + _OWN_SHIFT_MIN``: each row sum is at least its own term
+    :math:`e^{own} \ge e^{-25}`, next to which the floored terms add at most
+    :math:`n e^{f - own} \le n e^{-60}`, and :math:`e^{f} \approx 10^{-37}` is still a
+    normal float32. Otherwise the shift is the row maximum (:func:`_shifted_exp`), the
+    floor ``_EXP_FLOOR``, and each row holds a term 1.
     """
     if float(own.min()) < _OWN_SHIFT_MIN:
-        return _shifted_exp(a)
-    return _shifted_exp(a, own)
+        return _shifted_exp(a), _EXP_FLOOR
+    floor = _EXP_FLOOR + _OWN_SHIFT_MIN
+    xp = namespace(a)
+    xp.clip(a, floor, 0.0, out=a)  # exponents are at most 0, up to round-off
+    xp.exp(a, out=a)
+    return np.zeros(a.shape[0]), floor
 
 
 def _lse_rows(a: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -513,12 +517,12 @@ def _noisy_mc_nats(
     exponents :math:`-\|z - t_j\|^2 / 2\sigma^2` to the distinct rows (one product per
     block, see :func:`_half_sq_dist`, the scale folded in) and the shifted exponentials
     :math:`e^{\max(a - b,\, f)}` of the mixture term (``f`` the exponent floor) are
-    shared; the shift ``b`` is the draw's own exponent, read off without a pass, unless
-    the draw lies so far out that the row maximum is needed (see
-    :func:`_own_shifted_exp`). The class term of all-distinct labels is the draw's own
-    component, read off directly; with dense class counts it is one product of those
-    exponentials with the counts, recomputed exactly for the rare draws whose own class
-    lies far below the row's shift.
+    shared; no shift (``b = 0``) while every draw of the block lies within reach of its
+    own component, else the row maximum (see :func:`_own_shifted_exp`). The class term
+    of all-distinct labels is the draw's own component, read off directly; with dense
+    class counts it is one matrix-vector product per label of those exponentials,
+    recomputed exactly for the rare draws whose own class lies far below the row's
+    shift. A layer of one distinct value carries nothing: 0, exactly.
 
     A torch tensor ``t`` is worked on its device, in the same steps and from the same
     draws (made by ``rng`` on the host and copied there), except where the rows spread so
@@ -529,6 +533,8 @@ def _noisy_mc_nats(
     n, d = t.shape
     xp = namespace(t)
     cols, inverse, weight = xp.unique_rows(t)
+    if cols.shape[0] == 1:  # one value: the noisy layer is independent of every label
+        return [(0.0, 0.0)] * len(label_sets)
     inverse, weight = to_numpy(inverse), to_numpy(weight)
     cols, sigma = _noise_units(cols, sigma)
     src = np.repeat(np.arange(n), n_mc)
@@ -555,13 +561,13 @@ def _noisy_mc_nats(
                 within[j, rows] = to_numpy(own)
             elif not cls.dense:
                 within[j, rows] = cls.log_class_density(arg, labels[src[rows]])
-        base = _own_shifted_exp(arg, own)
+        base, floor = _own_shifted_exp(arg, own)
         total = to_numpy(arg @ weight_k).astype(np.float64)
         mixture[rows] = base + np.log(total) - np.log(n)
         sums = {j: cls.times_counts(arg) for j, cls in enumerate(classes) if cls and cls.dense}
         for j, class_sums in sums.items():
             z_labels = label_sets[j][src[rows]]
-            value, redo = classes[j].log_class_density_from_sums(class_sums, base, z_labels)
+            value, redo = classes[j].log_class_density_from_sums(class_sums, base, floor, z_labels)
             if redo.any():
                 again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
                 value[redo] = classes[j].log_class_density(to_numpy(again), z_labels[redo])
