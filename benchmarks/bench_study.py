@@ -27,13 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from report import finish, quick_parser, show_table, versions
 
-from ibkit.estimators import MIEstimator, get_estimator
+from ibkit.estimators import MIEstimator, SaturationWarning, get_estimator
 from ibkit.nn.plane import InformationPlane
 from ibkit.study import PLANE_ESTIMATORS, PlaneStudy, run_plane_study
 
@@ -69,7 +70,8 @@ def stage_seconds(study: PlaneStudy, activation: str) -> dict[str, Any]:
     MIEstimator.plane_point, InformationPlane.record = timed_point, timed_record
     try:
         one = PlaneStudy(**{**study.to_dict(), "activations": (activation,)})
-        with tempfile.TemporaryDirectory() as out:
+        with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
             start = time.process_time()
             run_plane_study(one, out, n_jobs=1)
             total = time.process_time() - start

@@ -537,7 +537,7 @@ class InformationPlane:
         self._buffer: Any = None  # its activations (numpy array or CUDA tensor)
         self._rows: slice = slice(0, 0)
         self._gradient_snr: GradientSNR | None = None
-        self._gradient_rows: tuple[int, pd.DataFrame] | None = None
+        self._gradient_rows: tuple[int, pd.DataFrame | None] | None = None
         self._plane_tables: PlaneTables | None = None
         self._warned: set[tuple[Any, ...]] = set()
 
@@ -641,12 +641,14 @@ class InformationPlane:
         Call it, like :meth:`record`, after training the epoch: the first call for a new
         epoch closes the gradient statistics of that epoch (with ``track_gradients``).
         """
-        scheduled = self.schedule(epoch)
+        due = self.schedule(epoch) and epoch not in self.recorded_epochs()
         if self._gradient_snr is not None and (
             self._gradient_rows is None or self._gradient_rows[0] != epoch
         ):
-            self._gradient_rows = (epoch, self._gradient_snr.snapshot(epoch))
-        return scheduled and epoch not in self.recorded_epochs()
+            # the statistics of an epoch that is not recorded are dropped without a table
+            rows = self._gradient_snr.snapshot(epoch) if due else self._gradient_snr.reset()
+            self._gradient_rows = (epoch, rows)
+        return due
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -890,7 +892,7 @@ class InformationPlane:
         new = pd.concat(frames, ignore_index=True)
         self._tables().append("results", new)
         self.recorded_epochs().add(epoch)
-        if self._gradient_rows is not None:
+        if self._gradient_rows is not None and self._gradient_rows[1] is not None:
             gradient_rows = self._gradient_rows[1].copy()
             gradient_rows.insert(0, "run", self.run)
             for key, value in self.labels.items():

@@ -475,6 +475,14 @@ _ACTIVATION_GRADIENTS: dict[type[nn.Module], Callable[..., torch.Tensor]] = {
 }
 
 
+def _activate(activation: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """``activation(z)``; tanh of a CPU tensor through numpy's vectorised tanh, several
+    times faster there than torch's (same values to an ulp or two)."""
+    if type(activation) is nn.Tanh and z.device.type == "cpu":
+        return torch.from_numpy(np.tanh(z.numpy()))
+    return activation.forward(z)
+
+
 def _fusable(model: torch.nn.Module) -> bool:
     """Whether :class:`_FusedStep` trains ``model`` as autograd and ``torch.optim`` would.
 
@@ -659,7 +667,7 @@ class _FusedStep:
         out = []
         for layer in self.layers:
             z = torch.baddbmm(layer.bias, layer.weight, x)
-            x = z if layer.activation is None else layer.activation.forward(z)
+            x = z if layer.activation is None else _activate(layer.activation, z)
             out.append((z, x))
         return out
 
