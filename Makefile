@@ -51,6 +51,7 @@ bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_rd.py
 	$(PY) benchmarks/bench_plane_accuracy.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_cluster.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_study.py
 
 # benchmark-mi 0.1.3 imports only with older jax/scipy pins, so it gets its own venv;
 # ibkit goes in without its dependencies (numpy and scipy come with the pins).

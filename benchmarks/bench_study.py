@@ -116,14 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(study.seeds)} seeds x {study.epochs} epochs x {study.n_points} recorded "
         "epochs, one thread per activation"
     )
-    show_table(
+    markdown = show_table(
         "stages: CPU seconds (share of the activation's total)",
         ("stage", *study.activations),
         [
             (
                 label,
                 *(
-                    f"{r.get(label, 0.0):.1f} ({100 * r.get(label, 0.0) / r['total']:.0f}%)"
+                    f"{r.get(label, 0.0):.1f} ({100 * r.get(label, 0.0) / r['total']:.0f} %)"
                     for r in rows
                 ),  # fmt: skip
             )
@@ -139,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     finish(
         args.out,
         {
+            "quick": args.quick,
             "study": study.to_dict(),
             "stages": rows,
+            "markdown": markdown,
             "wall": end_to_end,
             "versions": versions(["torch", "numpy", "ibkit"]),
         },

@@ -275,6 +275,7 @@ RENDERERS: dict[str, dict[str, Callable[[dict[str, Any]], str]]] = {
     },
     "plane_accuracy": {"accuracy": _plane_accuracy, "dpi": _plane_dpi},
     "training": {"speed": _training},
+    "study": {"stages": _stored("markdown")},
     "vib": {"speed": _vib},
 }
 
@@ -284,6 +285,7 @@ COMMANDS = {
     "kde": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_kde.py",
     "renyi": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_renyi.py",
     "cluster": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cluster.py",
+    "study": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_study.py",
 }
 
 
