@@ -52,22 +52,20 @@ LABELS = {_key(get_estimator(m, **p)): label for label, (m, p) in PLANE_ESTIMATO
 def stage_seconds(study: PlaneStudy, activation: str) -> dict[str, Any]:
     """CPU seconds per stage of one activation, run in this process on one thread."""
     seconds: dict[str, float] = defaultdict(float)
-    original_point, original_record = MIEstimator.plane_point, InformationPlane.record
+    original_point, original_capture = MIEstimator.plane_point, InformationPlane._capture
 
-    def timed_point(self: MIEstimator, *args: Any, **kwargs: Any) -> Any:
-        start = time.process_time()
-        try:
-            return original_point(self, *args, **kwargs)
-        finally:
-            seconds[LABELS[_key(self)]] += time.process_time() - start
+    def timed(label_of: Any, original: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                seconds[label_of(self)] += time.process_time() - start
 
-    def timed_record(self: InformationPlane, *args: Any, **kwargs: Any) -> Any:
-        out = original_record(self, *args, **kwargs)
-        if out is not None:
-            seconds["forward passes"] += self.last_timing["forward"]
-        return out
+        return run
 
-    MIEstimator.plane_point, InformationPlane.record = timed_point, timed_record
+    MIEstimator.plane_point = timed(lambda est: LABELS[_key(est)], original_point)
+    InformationPlane._capture = timed(lambda plane: "forward passes", original_capture)
     try:
         one = PlaneStudy(**{**study.to_dict(), "activations": (activation,)})
         with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
@@ -76,7 +74,7 @@ def stage_seconds(study: PlaneStudy, activation: str) -> dict[str, Any]:
             run_plane_study(one, out, n_jobs=1)
             total = time.process_time() - start
     finally:
-        MIEstimator.plane_point, InformationPlane.record = original_point, original_record
+        MIEstimator.plane_point, InformationPlane._capture = original_point, original_capture
     rest = total - sum(seconds.values())
     return {"activation": activation, "total": total, **seconds, "rest": rest}
 

@@ -237,7 +237,6 @@ def test_screening_bound_is_below_every_merge_cost():
         exact -= q @ np.log(q) - weight[x] * np.log(weight[x])
         others = np.arange(4) != labels[x]
         assert np.all(lower[others] <= exact[others] + 1e-12 * np.abs(exact[others]))
-        assert np.all(slack >= 0)
 
 
 @pytest.mark.parametrize("weights", [False, True], ids=["counts", "row-normalised"])
@@ -254,7 +253,6 @@ def test_screening_changes_no_decision(weights):
         )
         assert_array_equal(screened.labels, full.labels)
         assert screened.n_iter == full.n_iter
-        assert screened.h_y_given_t == full.h_y_given_t
 
 
 def test_reported_informations_are_those_of_the_partition():

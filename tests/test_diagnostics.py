@@ -143,6 +143,9 @@ def test_noisy_mc_gives_its_standard_error_and_the_ceiling_of_its_labels():
     # close rows: the terms spread and the standard error is positive
     near = get_estimator("noisy_mc", noise_variance=1.0).estimate(apart / 20, y[1:], random_state=0)
     assert near.std_error > 1e-3
+    # in float32 (the default) the same, to the round-off of float32 kernel sums
+    est32 = get_estimator("noisy_mc", noise_variance=0.01).estimate(t, y, random_state=0)
+    assert_allclose([est32.value, est32.std_error], [1.0, 0.0], atol=1e-6)
 
 
 @pytest.mark.parametrize("batch_size, ceiling", [(1000, math.log2(10)), (4, 2.0)])

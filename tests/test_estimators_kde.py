@@ -176,8 +176,9 @@ def test_repeated_rows_give_the_formula_exactly(repeated_layer, s2, chunk_size):
 @pytest.mark.parametrize("s2", [1e-3, 0.05])
 def test_distinct_rows_in_tiles_give_the_formula(layer, s2):
     # 300 distinct rows in 64-row tiles (ragged last tile, off-diagonal tiles counted for
-    # their rows and their columns); 2 and 150 labels (dense and sparse class counts).
-    labels = (np.arange(N), np.arange(N) % 2, np.arange(N) // 2)
+    # their rows and their columns); 2, 10 and 150 labels (dense class counts summed
+    # label by label, dense counts in one product, sparse class counts).
+    labels = (np.arange(N), np.arange(N) % 2, np.arange(N) % 10, np.arange(N) // 2)
     for dtype, rtol in (("float64", 1e-10), ("float32", 1e-5)):
         est = KDEEstimator(noise_variance=s2, dtype=dtype, chunk_size=64)
         for y in labels:
@@ -216,7 +217,7 @@ def test_noisy_mc_repeated_rows_give_the_formula_exactly(repeated_layer):
     z = z + np.random.default_rng(3).normal(scale=np.sqrt(s2), size=(n * n_mc, d))
     arg = -((z[:, None, :] - t[None, :, :]) ** 2).sum(axis=2) / (2 * s2)
     est = NoisyMCEstimator(noise_variance=s2, n_mc=n_mc, dtype="float64")
-    for labels in (np.arange(n), y):
+    for labels in (np.arange(n), y, np.arange(n) % 10):  # 3 and 10 labels: both dense paths
         z_labels = np.repeat(labels, n_mc)
         same = z_labels[:, None] == labels[None, :]
         cls = logsumexp(np.where(same, arg, -np.inf), axis=1) - np.log(same.sum(axis=1))

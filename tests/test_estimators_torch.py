@@ -89,6 +89,21 @@ def test_binning_wide_tied_layer_on_tensors_matches_numpy(device, params, monkey
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("method", ["kde", "noisy_mc"])
+@pytest.mark.parametrize("n_labels", [3, 10])
+def test_dense_labels_on_tensors_match_numpy(device, method, n_labels):
+    """Up to 8 labels the class sums are one product per label, from 9 to 64 one
+    product with all the counts: both on the tensor's device, as numpy does them."""
+    t, _ = _layer(n=300, seed=6)
+    labels = np.arange(300) % n_labels
+    est = get_estimator(method, noise_variance=0.05)
+    expected = est.plane_point(t, np.arange(300), labels, random_state=1)
+    got = est.plane_point(torch.from_numpy(t).to(device), np.arange(300), labels, random_state=1)
+    for e, g in zip(expected, got, strict=True):
+        assert g.value == pytest.approx(e.value, abs=1e-5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_noisy_mc_sparse_labels_on_tensors_match_numpy(device):
     """More than 64 labels, not all distinct: the class sums run on the host."""
     t, _ = _layer(n=300, seed=5)

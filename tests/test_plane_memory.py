@@ -269,6 +269,20 @@ def test_distinct_rows_by_keys_equal_those_by_sorting(monkeypatch, collide, wide
     np.testing.assert_array_equal(values[np.lexsort(values.T[::-1])], expected)
 
 
+@pytest.mark.parametrize("rows", ["signs", "quarters", "float32"])
+def test_saturated_rows_get_one_key_each(rows):
+    # ±1 rows (a saturated tanh layer) differ only in sign bits, quarter-valued rows in
+    # few exponent bits: every distinct row must get its own key, or the grouping falls
+    # back to sorting the rows
+    from ibkit.estimators import _xp
+
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4096, 12))
+    a = {"signs": np.sign(a), "quarters": np.round(4 * a) / 4, "float32": a.astype(np.float32)}
+    a = a[rows]
+    assert np.unique(_xp._row_keys(a)).size == np.unique(a, axis=0).shape[0]
+
+
 def test_signed_zeros_are_one_distinct_row():
     from ibkit.estimators import _xp
 

@@ -12,14 +12,13 @@ count matrices are accepted.
 
 Each has ``fit``, ``predict``, ``transform`` (D_KL[p(y|x) ‖ p(y|t)] in bits),
 ``fit_predict`` and reports ``labels_``, ``i_xt_``, ``i_ty_``, ``i_xy_`` (bits),
-``n_iter_`` and ``objective_``. Needs scikit-learn (1.6 or later) and numba (the
-``cluster`` extra).
+``n_iter_`` and ``objective_``. Needs scikit-learn (1.6 or later); ``SequentialIB``
+also numba (both in the ``cluster`` extra).
 """
 
 from ibkit._validation import optional_module
 
 optional_module("sklearn", "ibkit.cluster", "cluster")
-optional_module("numba", "ibkit.cluster", "cluster")
 
 from ibkit.cluster.estimators import (  # noqa: E402
     AgglomerativeIB,

@@ -76,7 +76,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import xlogy
 
-from ibkit.cluster import _sib
+from ibkit._validation import optional_module
 from ibkit.cluster._base import IBClustering, mutual_information_sparse_nats
 from ibkit.measures import entropy_nats, mutual_information_nats
 
@@ -108,8 +108,7 @@ class SequentialIB(IBClustering):
     random_state : None, int or numpy.random.Generator
         Seeds the restarts; the same seed gives the same clusters, for every ``n_jobs``.
     n_jobs : int, optional
-        Restarts run in parallel by joblib, in one group per process (-1: all cores;
-        None: one process).
+        Restarts run in parallel processes by joblib (-1: all cores; None: one process).
 
     Attributes
     ----------
@@ -271,7 +270,7 @@ class _Clusters(NamedTuple):
         return cls(
             joint,
             _xlogx(joint),
-            _sib.bound_table(joint, items.half_c),
+            _compiled().bound_table(joint, items.half_c),
             mass,
             _xlogx(mass),
             np.bincount(labels[items.live], minlength=k).astype(np.int64),
@@ -290,6 +289,14 @@ def _h_y_given_t(joint: np.ndarray) -> float:
     return float(_xlogx(joint.sum(axis=0)).sum() - _xlogx(joint).sum())
 
 
+def _compiled() -> Any:
+    """:mod:`ibkit.cluster._sib`, the compiled sweep (numba, the ``cluster`` extra)."""
+    optional_module("numba", "SequentialIB", "cluster")
+    from ibkit.cluster import _sib
+
+    return _sib
+
+
 def _xlogx(v: Any) -> Any:
     """v log v with 0 log 0 = 0."""
     return xlogy(v, v)
@@ -306,10 +313,10 @@ def sequential_ib(
     labels = np.zeros(items.mass.size, dtype=np.int64)
     labels[live[rng.permutation(live.size)]] = np.arange(live.size) % k
     state = _Clusters.of(items, labels, k)
-    csr = items.csr()
+    csr, sweep = items.csr(), _compiled().sweep
     n_iter, converged = 0, False
     while not converged and n_iter < max_iter:
-        moves = _sib.sweep(*csr, rng.permutation(live), labels, tuple(state), screen)
+        moves = sweep(*csr, rng.permutation(live), labels, tuple(state), screen)
         n_iter += 1
         converged = moves <= tol * live.size
     exact = _cluster_joint(items, labels, k)  # sums without the drift of the moves

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-#: Rows up to this many columns are keyed by one vectorised product of their bits; wider
+#: Rows up to this many columns are keyed by vectorised arithmetic on their bits; wider
 #: ones by hashing their bytes row by row (no widened copy of a conv layer).
 _VECTOR_KEY_WIDTH = 64
 #: Odd 64-bit multipliers of the vectorised row keys, one per column.
 _KEY_MULTIPLIERS = np.random.default_rng(20261207).integers(
     0, 2**63, size=_VECTOR_KEY_WIDTH, dtype=np.uint64
 ) * np.uint64(2) + np.uint64(1)
-#: Bytes of rows compared at a time when checking the hashed groups.
+#: Bytes of rows compared at a time when checking the keyed groups.
 _CHECK_BLOCK_BYTES = 1 << 24
 
 __all__ = ["is_tensor", "namespace", "to_numpy"]
@@ -40,15 +40,23 @@ def to_numpy(a: Any) -> np.ndarray:
 def _row_keys(a: np.ndarray) -> np.ndarray:
     """One 64-bit integer per row of the C-contiguous ``a``, equal for equal rows.
 
-    Narrow rows: the sum over columns of each entry's bits times an odd random
-    multiplier, modulo :math:`2^{64}` (a zero is keyed as +0.0, so signed zeros group
-    together); wide rows: Python's hash of the row's bytes. Different rows share a key
-    with probability about :math:`2^{-64}` per pair; :meth:`_Numpy.unique_rows` checks.
+    Narrow rows: each entry's bits, plus an odd random number per column, scrambled by
+    the splitmix64 finaliser (so that a sign or exponent bit moves every bit of the
+    result), summed over the row modulo :math:`2^{64}`; a zero is keyed as +0.0, so signed
+    zeros group together. Wide rows: Python's hash of the row's bytes, which keeps -0.0
+    and +0.0 apart (two groups of equal rows, still exact for the estimators). Different
+    rows share a key with probability about :math:`2^{-64}` per pair;
+    :meth:`_Numpy.unique_rows` checks.
     """
     if a.shape[1] > _VECTOR_KEY_WIDTH:
         return np.fromiter((hash(row.tobytes()) for row in a), np.int64, a.shape[0])
-    bits = (a + 0.0).view(np.dtype(f"u{a.itemsize}")).astype(np.uint64)
-    return (bits * _KEY_MULTIPLIERS[: a.shape[1]]).sum(axis=1)
+    z = (a + 0.0).view(np.dtype(f"u{a.itemsize}")).astype(np.uint64)
+    z += _KEY_MULTIPLIERS[: a.shape[1]]
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        z ^= z >> np.uint64(shift)
+        z *= np.uint64(factor)
+    z ^= z >> np.uint64(31)
+    return z.sum(axis=1)
 
 
 class _Numpy:

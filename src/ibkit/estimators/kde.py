@@ -93,9 +93,9 @@ __all__ = ["KDEEstimator", "NoisyMCEstimator"]
 _EXP_FLOOR = -60.0
 
 #: A Monte Carlo draw's own kernel exponent (minus half its squared noise, in noise
-#: variances) down to which its row is shifted by it rather than by the row maximum:
-#: every exponent is at most 0, so the shifted kernels stay below e^25, far from
-#: overflowing float32 sums.
+#: variances) down to which its block's kernels are not shifted at all (see
+#: :func:`_own_shifted_exp`): each row sum is then at least e^-25, and the floor
+#: e^(-60 - 25) is still a normal float32.
 _OWN_SHIFT_MIN = -25.0
 
 #: Label sets with at most this many labels keep their per-row weights dense.
@@ -249,11 +249,10 @@ class _ClassWeights:
     def times_counts(self, kernel: Any) -> np.ndarray:
         """``kernel @ counts`` (dense counts, in the namespace of ``kernel``) in float64
         on the host: the kernel sums of each row over each label's values."""
-        xp = namespace(kernel)
-        if self.counts.shape[1] > _BY_LABEL:
+        if self.by_label is None:
             sums = kernel @ self.counts
         else:
-            sums = xp.stack([kernel @ column for column in self.counts_t], axis=1)
+            sums = namespace(kernel).stack([kernel @ c for c in self.by_label], axis=1)
         return to_numpy(sums).astype(np.float64)
 
     def log_class_density_from_sums(
@@ -272,8 +271,10 @@ class _ClassWeights:
         return base + log_sums - np.log(self.size[z_labels]), unresolved
 
     def to(self, xp: Any) -> None:
-        """Move the dense counts (and their rows by label, ``counts_t``) into ``xp``."""
-        self.counts_t = xp.from_host(np.ascontiguousarray(self.counts.T))
+        """Move the dense counts into ``xp``, and for at most :data:`_BY_LABEL` labels
+        each label's column on its own (``by_label``, else None)."""
+        narrow = self.counts.shape[1] <= _BY_LABEL
+        self.by_label = xp.from_host(np.ascontiguousarray(self.counts.T)) if narrow else None
         self.counts = xp.from_host(self.counts)
 
     def zero_sums(self, n_kernels: int, xp: Any) -> Any:
@@ -286,8 +287,8 @@ class _ClassWeights:
     def add_sums(self, kernel: Any, rows: slice, cols: slice, out: Any) -> None:
         """``out[u, c] += sum_{v in cols} kernel[u, v] counts[v, c]`` for ``u`` in ``rows``
         (``kernel`` is the ``rows x cols`` block; sparse counts keep the nonzero pairs)."""
-        if self.dense and self.counts.shape[1] <= _BY_LABEL:
-            for c, column in enumerate(self.counts_t):
+        if self.dense and self.by_label is not None:
+            for c, column in enumerate(self.by_label):
                 out[rows, c] += kernel @ column[cols]
             return
         sums = kernel @ self.counts[cols]
@@ -564,7 +565,11 @@ def _noisy_mc_nats(
         base, floor = _own_shifted_exp(arg, own)
         total = to_numpy(arg @ weight_k).astype(np.float64)
         mixture[rows] = base + np.log(total) - np.log(n)
-        sums = {j: cls.times_counts(arg) for j, cls in enumerate(classes) if cls and cls.dense}
+        sums = {
+            j: cls.times_counts(arg)
+            for j, cls in enumerate(classes)
+            if cls is not None and cls.dense
+        }
         for j, class_sums in sums.items():
             z_labels = label_sets[j][src[rows]]
             value, redo = classes[j].log_class_density_from_sums(class_sums, base, floor, z_labels)

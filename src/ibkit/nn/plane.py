@@ -265,7 +265,8 @@ def plane_points(
           the most the estimator can give on the probe inputs (``log2 n`` for ``n``
           distinct inputs; see :class:`~ibkit.estimators.Diagnostics`): the estimator
           tells every input apart, and the point cannot show fitting or compression;
-        - ``negative``: either coordinate is below 0;
+        - ``negative``: either coordinate is below 0 (by more than the 1e-6 bits of
+          float32 round-off, :data:`~ibkit.estimators.NEGATIVE_TOLERANCE_BITS`);
         - ``singleton_share``: share of the probe inputs alone in their cell of the layer
           (``binning``, ``plugin``; NaN otherwise);
         - ``bound_gap``: the larger ``upper − lower`` of the two coordinates (``kde``);
@@ -415,8 +416,10 @@ class InformationPlane:
 
     reported after each record as :attr:`peak_buffer_bytes`, whatever the number of
     layers or epochs, plus the model's tensors for one chunk of ``batch_size`` rows
-    and the estimator's work on that one layer: ``kde`` works in tiles of
-    ``chunk_size`` rows, ``renyi`` in batches of ``batch_size`` rows (a Gram matrix
+    and the estimator's work on that one layer: ``kde`` and ``noisy_mc`` hold at most
+    about nine float32 layer sizes (the float64 layer, its centred distinct rows and two
+    distance factors; tested on an 8192-unit layer) plus tiles of ``chunk_size`` rows
+    (``noisy_mc``: its draws too, ``n_mc`` layer sizes), ``renyi`` in batches of ``batch_size`` rows (a Gram matrix
     of ``batch_size``\ :sup:`2`), and ``binning`` makes a float64 copy of the ``n ×
     width`` activations and codes them 512 columns at a time, nothing ``n × n``. The cost is
     one forward pass per layer, each cut short at it; with ``probe_size`` fewer rows

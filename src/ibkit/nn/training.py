@@ -20,7 +20,7 @@ that is NaN or infinite, or that runs away above :func:`loss_ceiling` (10 times 
 of its value at epoch 0 and the ln K of a uniform guess), stops the run with
 :class:`~ibkit._validation.DivergenceError`.
 
-An :class:`~ibkit.nn.mlp.MLP` or :class:`EnsembleMLP` without hooks trains through a
+An :class:`~ibkit.nn.mlp.MLP` or :class:`EnsembleMLP` without module hooks trains through a
 fused step (:class:`_FusedStep`) rather than autograd and ``torch.optim``: the same
 arithmetic in a handful of batched kernels. With :math:`h_0` the inputs of a batch of
 size B laid out feature-major (member, feature, sample), the forward pass keeps
@@ -36,9 +36,11 @@ end to end in one buffer each, so an Adam or SGD update is a few element-wise ke
 whatever the number of layers. Each epoch gathers the shuffled inputs of every member
 once, and the history evaluates training and test data in one forward pass, in chunks
 of samples that stay in cache. Results equal the autograd path's up to float rounding,
-and both draw the same batches. Models with hooks (an attached
-:class:`~ibkit.nn.plane.InformationPlane`, gradient tracking) train through autograd, so
-that every hook sees every step.
+and both draw the same batches. Tensor hooks on the parameters (gradient tracking) are
+called by the fused step with each batch's gradient, as autograd calls them, and an
+attached :class:`~ibkit.nn.plane.InformationPlane` hooks the model only during its own
+passes; models with module hooks of their own train through autograd, so that every
+hook sees every step. On the CPU, tanh goes through numpy's vectorised tanh.
 
 Every training loop of :mod:`ibkit.nn` returns a :class:`History` and reports to the same
 ``progress(done, total)`` callback.
@@ -475,10 +477,14 @@ _ACTIVATION_GRADIENTS: dict[type[nn.Module], Callable[..., torch.Tensor]] = {
 }
 
 
+#: Tensor types whose tanh :func:`_activate` hands to numpy (not bfloat16 or half).
+_NUMPY_TANH = (torch.float32, torch.float64)
+
+
 def _activate(activation: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """``activation(z)``; tanh of a CPU tensor through numpy's vectorised tanh, several
     times faster there than torch's (same values to an ulp or two)."""
-    if type(activation) is nn.Tanh and z.device.type == "cpu":
+    if type(activation) is nn.Tanh and z.device.type == "cpu" and z.dtype in _NUMPY_TANH:
         return torch.from_numpy(np.tanh(z.numpy()))
     return activation.forward(z)
 
