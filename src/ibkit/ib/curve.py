@@ -233,6 +233,11 @@ class IBCurve(CurveResult):
         return np.interp(x, self.envelope_i_xt, self.envelope_i_ty)
 
 
+#: How far below the IB curve the automatic grid lets a chord between neighbouring
+#: solutions lie, as a share of I(X;Y) (see :func:`_chord_gap`).
+_CHORD_GAP = 1e-5
+
+
 class _Point(NamedTuple):
     """The scores of one solution, in nats (what the trace keeps besides the solution)."""
 
@@ -667,28 +672,53 @@ def _reverse(solver: _Annealer, trace: _Trace) -> None:
         trace.offer(k, sol, point)
 
 
-def _refine(solver: _Annealer, trace: _Trace, step_x: float, step_y: float, budget: int) -> None:
+def _chord_gap(lo: _Point, hi: _Point, beta_lo: float, beta_hi: float) -> float:
+    """How far the IB curve (α = 1) can rise above the chord between two of its points.
+
+    At the optimum of β the curve's slope is dI(T;Y)/dI(X;T) = 1/β, and the concave curve
+    lies under its tangents, so between the points it lies under both tangents: the chord
+    sags below the curve by at most the height of the tangents' crossing above it. 0
+    where the points are not in order or the tangents do not cross between them (the
+    solutions are not optima there).
+    """
+    dx, s_lo, s_hi = hi.i_xt - lo.i_xt, 1.0 / beta_lo, 1.0 / beta_hi
+    if dx <= 0 or s_lo <= s_hi:
+        return 0.0
+    x = (hi.i_ty - lo.i_ty + s_lo * lo.i_xt - s_hi * hi.i_xt) / (s_lo - s_hi)
+    if not lo.i_xt <= x <= hi.i_xt:
+        return 0.0
+    return (x - lo.i_xt) * (s_lo - (hi.i_ty - lo.i_ty) / dx)
+
+
+def _refine(
+    solver: _Annealer, trace: _Trace, step_x: float, step_y: float, gap: float, budget: int
+) -> None:
     """Insert β midway where neighbouring solutions are far apart.
 
-    Each new β is solved warm from both neighbours and the better solution kept, or,
-    when a neighbour has more clusters than the dense range, from the neighbour whose
-    solution scores better at the new β only; rounds repeat until the curve is resolved
-    to (``step_x``, ``step_y``), neighbouring β are within 1 % of each other, or
-    ``budget`` new β are spent.
+    Far apart: more than ``step_x`` in I(X;T) or ``step_y`` in I(T;Y), or, for the IB
+    (α = 1), a chord between them that may lie more than ``gap`` below the curve
+    (:func:`_chord_gap`). The new β, midway (geometric mean), is solved warm from both
+    neighbours and the better solution kept, or from the neighbour whose solution scores
+    better at the new β only where a neighbour has more clusters than the dense range or
+    only the chord's sag is at stake. Rounds repeat until the curve is resolved so,
+    neighbouring β are within 1 % of each other, or ``budget`` new β are spent.
     """
     while budget > 0:
         todo = []
         for k in range(len(trace.betas) - 1):
             lo, hi = trace.points[k], trace.points[k + 1]
-            far = abs(hi.i_xt - lo.i_xt) > step_x or abs(hi.i_ty - lo.i_ty) > step_y
-            if far and trace.betas[k + 1] > 1.01 * trace.betas[k]:
-                todo.append(k)
+            b_lo, b_hi = trace.betas[k], trace.betas[k + 1]
+            if b_hi <= 1.01 * b_lo:
+                continue
+            if abs(hi.i_xt - lo.i_xt) > step_x or abs(hi.i_ty - lo.i_ty) > step_y:
+                todo.append((k, float(np.sqrt(b_lo * b_hi)), False))
+            elif solver.alpha == 1.0 and _chord_gap(lo, hi, b_lo, b_hi) > gap:
+                todo.append((k, float(np.sqrt(b_lo * b_hi)), True))
         if not todo:
             return
-        for k in reversed(todo[:budget]):
-            beta = float(np.sqrt(trace.betas[k] * trace.betas[k + 1]))
+        for k, beta, one in reversed(todo[:budget]):
             starts = trace.solutions[k], trace.solutions[k + 1]
-            if any(solver.on_candidates(s) for s in starts):  # dear: the better one only
+            if one or any(solver.on_candidates(s) for s in starts):  # the better one only
                 lo, hi = trace.scores_at(beta, solver.alpha)[[k, k + 1]]
                 starts = (starts[0 if lo <= hi else 1],)
             trace.insert(k + 1, beta, *solver.solve(starts[0], beta))
@@ -803,6 +833,7 @@ def ib_curve(
     if grid is None:
         # polishing can replace solutions by far better ones, opening gaps: refine twice
         steps = opts.resolution * max(h_xr, 1e-12), opts.resolution * max(i_xy, 1e-12)
+        steps += (_CHORD_GAP * i_xy,)
         budget = 4 * len(trace.betas)
         _refine(solver, trace, *steps, budget=budget)
         _polish(solver, trace)
