@@ -419,9 +419,10 @@ class InformationPlane:
     and the estimator's work on that one layer: ``kde`` and ``noisy_mc`` hold at most
     about nine float32 layer sizes (the float64 layer, its centred distinct rows and two
     distance factors; tested on an 8192-unit layer) plus tiles of ``chunk_size`` rows
-    (``noisy_mc``: its draws too, ``n_mc`` layer sizes), ``renyi`` in batches of ``batch_size`` rows (a Gram matrix
-    of ``batch_size``\ :sup:`2`), and ``binning`` makes a float64 copy of the ``n ×
-    width`` activations and codes them 512 columns at a time, nothing ``n × n``. The cost is
+    (``noisy_mc``: its draws too, ``n_mc`` layer sizes), ``renyi`` in batches of
+    ``batch_size`` rows (a Gram matrix of ``batch_size``\ :sup:`2`), and ``binning``
+    makes a float64 copy of the ``n × width`` activations and codes them 512 columns at
+    a time, nothing ``n × n``. The cost is
     one forward pass per layer, each cut short at it; with ``probe_size`` fewer rows
     reduce all of it in proportion.
 
