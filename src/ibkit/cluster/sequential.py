@@ -184,22 +184,20 @@ class SequentialIB(IBClustering):
         """
         counts, k = self._fit_counts(X)
         max_iter, tol = self._stopping(allow_zero_tol=True)
+        items = _Items.of(counts)
         best = self._best_restart(
             sequential_ib,
-            (_Items.of(counts), k, max_iter, tol),
+            (items, k, max_iter, tol),
             loss=lambda run: run.h_y_given_t,
             max_iter=max_iter,
             tol=tol,
             unit="sweeps",
         )
         labels = best.labels
-        one_hot = sparse.csr_matrix(
-            (np.ones(labels.size), (labels, np.arange(labels.size))), shape=(k, labels.size)
-        )
-        p_ty = (one_hot @ counts).toarray()
+        p_ty = _cluster_joint(items, labels, k).T
         p_ty /= p_ty.sum()
         p_t = p_ty.sum(axis=1)
-        labels[best.empty] = np.argmax(p_t)  # rows without counts join the heaviest cluster
+        labels[items.mass == 0] = np.argmax(p_t)  # rows without counts join the heaviest cluster
         i_xy = mutual_information_sparse_nats(counts)
         i_ty = mutual_information_nats(p_ty)
         self._store(
@@ -219,11 +217,10 @@ class SequentialIB(IBClustering):
 
 
 class _Run(NamedTuple):
-    """One restart: labels (rows without counts, ``empty``, left in cluster 0), N·H(Y|T)
-    (count scale), sweeps used and convergence."""
+    """One restart: labels (rows without counts left in cluster 0), N·H(Y|T) (count
+    scale), sweeps used and convergence."""
 
     labels: np.ndarray
-    empty: np.ndarray
     h_y_given_t: float
     n_iter: int
     converged: bool
@@ -233,6 +230,8 @@ class _Items(NamedTuple):
     """The count matrix as sIB reads it: CSR rows, row totals and the bound's scale."""
 
     counts: sparse.csr_matrix  # canonical: sorted indices, no stored 0
+    indptr: np.ndarray  # its CSR arrays in int64, as the compiled sweep reads them
+    indices: np.ndarray
     mass: np.ndarray  # (n,) row totals w
     live: np.ndarray  # rows with counts
     half_c: np.ndarray  # (|Y|,) c_y / 2, c_y the mean nonzero count of column y
@@ -243,12 +242,13 @@ class _Items(NamedTuple):
         col_sums = np.asarray(counts.sum(axis=0)).ravel()
         c = np.divide(col_sums, col_nnz, out=np.ones(counts.shape[1]), where=col_nnz > 0)
         mass = np.asarray(counts.sum(axis=1)).ravel()
-        return cls(counts, mass, np.flatnonzero(np.diff(counts.indptr) > 0), c / 2)
+        indptr, indices = counts.indptr.astype(np.int64), counts.indices.astype(np.int64)
+        live = np.flatnonzero(np.diff(indptr) > 0)
+        return cls(counts, indptr, indices, mass, live, c / 2)
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The arguments of the compiled sweep that describe the items."""
-        c = self.counts
-        return c.indptr.astype(np.int64), c.indices.astype(np.int64), c.data, self.mass, self.half_c
+        return self.indptr, self.indices, self.counts.data, self.mass, self.half_c
 
 
 class _Clusters(NamedTuple):
@@ -320,4 +320,4 @@ def sequential_ib(
         n_iter += 1
         converged = moves <= tol * live.size
     exact = _cluster_joint(items, labels, k)  # sums without the drift of the moves
-    return _Run(labels, items.mass == 0, _h_y_given_t(exact), n_iter, converged)
+    return _Run(labels, _h_y_given_t(exact), n_iter, converged)
