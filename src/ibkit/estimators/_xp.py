@@ -17,10 +17,11 @@ import numpy as np
 #: Rows up to this many columns are keyed by vectorised arithmetic on their bits; wider
 #: ones by hashing their bytes row by row (no widened copy of a conv layer).
 _VECTOR_KEY_WIDTH = 64
-#: Odd 64-bit multipliers of the vectorised row keys, one per column.
-_KEY_MULTIPLIERS = np.random.default_rng(20261207).integers(
+#: Random 64-bit offsets of the vectorised row keys, one per column (so that equal values
+#: in different columns key differently).
+_KEY_OFFSETS = np.random.default_rng(20261207).integers(
     0, 2**63, size=_VECTOR_KEY_WIDTH, dtype=np.uint64
-) * np.uint64(2) + np.uint64(1)
+)
 #: Bytes of rows compared at a time when checking the keyed groups.
 _CHECK_BLOCK_BYTES = 1 << 24
 
@@ -40,7 +41,7 @@ def to_numpy(a: Any) -> np.ndarray:
 def _row_keys(a: np.ndarray) -> np.ndarray:
     """One 64-bit integer per row of the C-contiguous ``a``, equal for equal rows.
 
-    Narrow rows: each entry's bits, plus an odd random number per column, scrambled by
+    Narrow rows: each entry's bits, plus a random offset per column, scrambled by
     the splitmix64 finaliser (so that a sign or exponent bit moves every bit of the
     result), summed over the row modulo :math:`2^{64}`; a zero is keyed as +0.0, so signed
     zeros group together. Wide rows: Python's hash of the row's bytes, which keeps -0.0
@@ -51,7 +52,7 @@ def _row_keys(a: np.ndarray) -> np.ndarray:
     if a.shape[1] > _VECTOR_KEY_WIDTH:
         return np.fromiter((hash(row.tobytes()) for row in a), np.int64, a.shape[0])
     z = (a + 0.0).view(np.dtype(f"u{a.itemsize}")).astype(np.uint64)
-    z += _KEY_MULTIPLIERS[: a.shape[1]]
+    z += _KEY_OFFSETS[: a.shape[1]]
     for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
         z ^= z >> np.uint64(shift)
         z *= np.uint64(factor)

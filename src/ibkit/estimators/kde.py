@@ -231,6 +231,7 @@ class _ClassWeights:
         order = np.argsort(self.c, kind="stable")
         self.pairs_of = np.split(order, np.searchsorted(self.c[order], np.arange(1, n_labels)))
         self.entropy = float(entropy_nats(self.size / labels.size))
+        self.by_label = None  # each label's column of the dense counts, set by ``to``
 
     def log_class_density(self, arg: np.ndarray, z_labels: np.ndarray) -> np.ndarray:
         """``log (1/n_c) sum_{v} counts[v, c] exp(arg[k, v])`` with ``c = z_labels[k]``.
@@ -287,7 +288,7 @@ class _ClassWeights:
     def add_sums(self, kernel: Any, rows: slice, cols: slice, out: Any) -> None:
         """``out[u, c] += sum_{v in cols} kernel[u, v] counts[v, c]`` for ``u`` in ``rows``
         (``kernel`` is the ``rows x cols`` block; sparse counts keep the nonzero pairs)."""
-        if self.dense and self.by_label is not None:
+        if self.by_label is not None:
             for c, column in enumerate(self.by_label):
                 out[rows, c] += kernel @ column[cols]
             return
@@ -565,18 +566,15 @@ def _noisy_mc_nats(
         base, floor = _own_shifted_exp(arg, own)
         total = to_numpy(arg @ weight_k).astype(np.float64)
         mixture[rows] = base + np.log(total) - np.log(n)
-        sums = {
-            j: cls.times_counts(arg)
-            for j, cls in enumerate(classes)
-            if cls is not None and cls.dense
-        }
-        for j, class_sums in sums.items():
-            z_labels = label_sets[j][src[rows]]
-            value, redo = classes[j].log_class_density_from_sums(class_sums, base, floor, z_labels)
-            if redo.any():
-                again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
-                value[redo] = classes[j].log_class_density(to_numpy(again), z_labels[redo])
-            within[j, rows] = value
+        for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
+            if cls is not None and cls.dense:
+                z_labels = labels[src[rows]]
+                sums = cls.times_counts(arg)
+                value, redo = cls.log_class_density_from_sums(sums, base, floor, z_labels)
+                if redo.any():
+                    again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
+                    value[redo] = cls.log_class_density(to_numpy(again), z_labels[redo])
+                within[j, rows] = value
     terms = within - mixture
     std_error = terms.std(axis=1, ddof=1) / np.sqrt(terms.shape[1])  # n >= 2 rows
     return [(float(v), float(e)) for v, e in zip(terms.mean(axis=1), std_error, strict=True)]

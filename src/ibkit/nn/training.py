@@ -732,7 +732,7 @@ class _FusedStep:
         """Call each parameter's tensor hooks with its gradient, as autograd calls them
         before accumulating it: a hook that returns a tensor replaces the gradient."""
         for p in self.params:
-            for hook in list(p._backward_hooks.values()) if p._backward_hooks else ():
+            for hook in list((p._backward_hooks or {}).values()):
                 replaced = hook(p.grad)
                 if replaced is not None:
                     p.grad.copy_(replaced)
