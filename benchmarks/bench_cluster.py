@@ -21,6 +21,10 @@ topics, seconds (best of ``--repeats``), the time ratio to ibkit with the same p
 same way for every tool. sib-clustering is installed with the ``bench`` extra; if it is
 missing its rows say so.
 
+Then, on all cores, each tool and prior over ``--seeds`` random states (10): the mean,
+spread and range of the AMI, and the mean I(T;Y), so that a difference of one seed can
+be read against the spread of the seeds.
+
 Results go to ``benchmarks/results/cluster.json``.
 """
 
@@ -70,17 +74,20 @@ def i_ty_bits(counts: sparse.csr_matrix, labels: np.ndarray) -> float:
     return mutual_information((one_hot @ counts).toarray(), normalize=True)
 
 
-def run_ibkit(X: sparse.csr_matrix, k: int, n_init: int, n_jobs: int, uniform: bool) -> Any:
+def run_ibkit(
+    X: sparse.csr_matrix, k: int, n_init: int, n_jobs: int, uniform: bool, seed: int = 0
+) -> Any:
     data = sparse.csr_matrix(X.multiply(1.0 / X.sum(axis=1))) if uniform else X
-    return SequentialIB(k, n_init=n_init, n_jobs=n_jobs, random_state=0).fit(data).labels_
+    return SequentialIB(k, n_init=n_init, n_jobs=n_jobs, random_state=seed).fit(data).labels_
 
 
-def run_sib(X: sparse.csr_matrix, k: int, n_init: int, n_jobs: int, uniform: bool) -> Any:
+def run_sib(
+    X: sparse.csr_matrix, k: int, n_init: int, n_jobs: int, uniform: bool, seed: int = 0
+) -> Any:
     from sib import SIB
 
-    return (
-        SIB(k, n_init=n_init, n_jobs=n_jobs, random_state=0, uniform_prior=uniform).fit(X).labels_
-    )
+    sib = SIB(k, n_init=n_init, n_jobs=n_jobs, random_state=seed, uniform_prior=uniform)
+    return sib.fit(X).labels_
 
 
 def sib_installed() -> bool:
@@ -91,18 +98,18 @@ def sib_installed() -> bool:
     return True
 
 
+def tools() -> list[tuple[str, Any]]:
+    return [("ibkit", run_ibkit)] + ([("sib-clustering", run_sib)] if sib_installed() else [])
+
+
 def measure(
-    quick: bool, n_init: int, repeats: int
-) -> tuple[dict[str, int], float, list[dict[str, Any]]]:
-    sizes = QUICK if quick else FULL
-    X, truth = corpus(**sizes)
-    k = sizes["n_topics"]
-    i_xy = mutual_information(X.toarray(), normalize=True)
-    tools = [("ibkit", run_ibkit)] + ([("sib-clustering", run_sib)] if sib_installed() else [])
+    X: sparse.csr_matrix, truth: np.ndarray, quick: bool, n_init: int, repeats: int
+) -> list[dict[str, Any]]:
+    k = int(truth.max()) + 1
     rows = []
     for n_jobs in (1,) if quick else (1, -1):
         for uniform in (False, True):
-            for tool, run in tools:
+            for tool, run in tools():
                 best, labels = np.inf, None
                 for _ in range(repeats):
                     t0 = time.perf_counter()
@@ -125,7 +132,51 @@ def measure(
                 )
     if not sib_installed():
         rows.append({"tool": "sib-clustering", "note": "not installed"})
-    return sizes, i_xy, rows
+    return rows
+
+
+def measure_seeds(
+    X: sparse.csr_matrix, truth: np.ndarray, n_init: int, seeds: int
+) -> list[dict[str, Any]]:
+    """AMI and I(T;Y) of each tool and prior over ``random_state`` 0..seeds−1 (all cores)."""
+    k = int(truth.max()) + 1
+    rows = []
+    for uniform in (False, True):
+        for tool, run in tools():
+            labels = [np.asarray(run(X, k, n_init, -1, uniform, seed)) for seed in range(seeds)]
+            rows.append(
+                {
+                    "tool": tool,
+                    "prior": "uniform" if uniform else "counts",
+                    "ami": [adjusted_mutual_info_score(truth, lab) for lab in labels],
+                    "i_ty_bits": [i_ty_bits(X, lab) for lab in labels],
+                }
+            )
+            print(
+                f"  {tool:<15} p(x) {rows[-1]['prior']:<8} {seeds} seeds: "
+                f"mean AMI {np.mean(rows[-1]['ami']):.4f}",
+                file=sys.stderr,
+            )
+    return rows
+
+
+def seeds_table(rows: list[dict[str, Any]], seeds: int) -> str:
+    header = ("tool", "p(x)", "mean AMI", "sd", "min", "max", "mean I(T;Y) bits")
+    body = [
+        (
+            r["tool"],
+            "∝ counts" if r["prior"] == "counts" else "uniform",
+            f"{np.mean(r['ami']):.4f}",
+            f"{np.std(r['ami'], ddof=1):.4f}",
+            f"{np.min(r['ami']):.4f}",
+            f"{np.max(r['ami']):.4f}",
+            f"{np.mean(r['i_ty_bits']):.4f}",
+        )
+        for r in rows
+    ]
+    return show_table(
+        f"\nThe same corpus over random_state 0..{seeds - 1}, n_jobs=-1", header, body
+    )
 
 
 def table(rows: list[dict[str, Any]], sizes: dict[str, int], n_init: int, i_xy: float) -> str:
@@ -157,13 +208,24 @@ def table(rows: list[dict[str, Any]], sizes: dict[str, int], n_init: int, i_xy: 
 def main(argv: list[str] | None = None) -> int:
     parser = quick_parser(__doc__.split("\n")[0], RESULTS, "500 × 2000 corpus, one process")
     parser.add_argument("--n-init", type=int, default=10, help="restarts for every tool (10)")
+    parser.add_argument("--seeds", type=int, default=10, help="random states for the AMI spread")
     args = parser.parse_args(argv)
     repeats = default_repeats(args)
 
     started = time.perf_counter()
-    sizes, i_xy, rows = measure(args.quick, args.n_init, repeats)
+    sizes = QUICK if args.quick else FULL
+    X, truth = corpus(**sizes)
+    i_xy = mutual_information(X.toarray(), normalize=True)
+    rows = measure(X, truth, args.quick, args.n_init, repeats)
+    seed_rows = measure_seeds(X, truth, args.n_init, args.seeds)
     total = time.perf_counter() - started
-    markdown = table(rows, sizes, args.n_init, i_xy)
+    markdown = "\n\n".join(
+        [
+            table(rows, sizes, args.n_init, i_xy),
+            f"AMI over random_state 0..{args.seeds - 1} ({args.n_init} restarts each, n_jobs=-1):",
+            seeds_table(seed_rows, args.seeds),
+        ]
+    )
     print_markdown(markdown)
     finish(
         args.out,
@@ -180,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             "i_xy_bits": i_xy,
             "versions": versions(("ibkit", "numpy", "scipy", "scikit-learn", "sib-clustering")),
             "rows": rows,
+            "seed_rows": seed_rows,
             "markdown": markdown,
         },
         total,
