@@ -786,7 +786,9 @@ def ib_curve(
         encoder) and either I(T;Y) is within 1e-4·I(X;Y) of I(X;Y) or T = X̃ is optimal
         to 1e-5·I(X;Y) (it scores better and one update from it keeps I(T;Y) that
         close), or β reaches ``beta_max``; it is then refined wherever neighbouring
-        solutions are further apart than ``resolution`` of the plane's extent.
+        solutions are further apart than ``resolution`` of the plane's extent or, for
+        the IB (α = 1), the chord between them may lie more than 1e-5·I(X;Y) below the
+        curve (bounded by the tangents of slope 1/β at the two solutions).
     alpha : float
         1 for IB (Tishby et al. 2000), 0 for the deterministic IB (Strouse & Schwab 2017),
         in between (within [0, 1]) for the generalised IB.
