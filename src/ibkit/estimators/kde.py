@@ -423,14 +423,20 @@ def _kde_mi_nats(
     weight_k = xp.from_host(weight.astype(dtype))
     a, b_t = _operands(values, values, dtype, exact)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
-    # class sums, accumulated in float64.
-    mixture = xp.zeros((2, values.shape[0]))
+    # class sums, accumulated in float64. Every row has one label, so the mixture sums
+    # are the sums over labels of a dense label set's class sums: then they are not
+    # accumulated on their own.
     class_sums = [None if cls is None else cls.zero_sums(2, xp) for cls in classes]
+    dense = next(
+        (sums for cls, sums in zip(classes, class_sums, strict=True) if cls and cls.dense), None
+    )
+    mixture = xp.zeros((2, values.shape[0])) if dense is None else None
 
     def accumulate(s: int, k: Any, rows: slice, cols: slice) -> None:
-        mixture[s, rows] += k @ weight_k[cols]
-        if cols != rows:
-            mixture[s, cols] += weight_k[rows] @ k
+        if dense is None:
+            mixture[s, rows] += k @ weight_k[cols]
+            if cols != rows:
+                mixture[s, cols] += weight_k[rows] @ k
         for cls, sums in zip(classes, class_sums, strict=True):
             if cls is not None:
                 cls.add_sums(k, rows, cols, sums[s])
@@ -449,6 +455,8 @@ def _kde_mi_nats(
         xp.clip(bd, math.exp(_EXP_FLOOR / 4), 1.0, out=bd)  # two bounds: numpy's fast path
         xp.square(bd, out=bd)
         accumulate(0, xp.square(bd, out=bd), rows, cols)
+    if dense is not None:
+        mixture = dense.sum(axis=-1)
     log_mixture = np.log(to_numpy(mixture)) @ weight
     out = []
     for cls, sums in zip(classes, class_sums, strict=True):
@@ -564,17 +572,24 @@ def _noisy_mc_nats(
             elif not cls.dense:
                 within[j, rows] = cls.log_class_density(arg, labels[src[rows]])
         base, floor = _own_shifted_exp(arg, own)
-        total = to_numpy(arg @ weight_k).astype(np.float64)
+        class_sums = {
+            j: cls.times_counts(arg) for j, cls in enumerate(classes) if cls and cls.dense
+        }
+        # every draw's source row has one label: a dense label set's class sums add up
+        # to the mixture sum
+        total = (
+            next(iter(class_sums.values())).sum(axis=1)
+            if class_sums
+            else to_numpy(arg @ weight_k).astype(np.float64)
+        )
         mixture[rows] = base + np.log(total) - np.log(n)
-        for j, (labels, cls) in enumerate(zip(label_sets, classes, strict=True)):
-            if cls is not None and cls.dense:
-                z_labels = labels[src[rows]]
-                sums = cls.times_counts(arg)
-                value, redo = cls.log_class_density_from_sums(sums, base, floor, z_labels)
-                if redo.any():
-                    again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
-                    value[redo] = cls.log_class_density(to_numpy(again), z_labels[redo])
-                within[j, rows] = value
+        for j, sums in class_sums.items():
+            z_labels = label_sets[j][src[rows]]
+            value, redo = classes[j].log_class_density_from_sums(sums, base, floor, z_labels)
+            if redo.any():
+                again = _half_sq_dist(a[rows][xp.from_host(redo)], b_t, exact, scale=inv_s2)
+                value[redo] = classes[j].log_class_density(to_numpy(again), z_labels[redo])
+            within[j, rows] = value
     terms = within - mixture
     std_error = terms.std(axis=1, ddof=1) / np.sqrt(terms.shape[1])  # n >= 2 rows
     return [(float(v), float(e)) for v, e in zip(terms.mean(axis=1), std_error, strict=True)]
