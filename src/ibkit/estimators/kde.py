@@ -710,8 +710,10 @@ class KDEEstimator(_NoisyLayerEstimator):
     symmetric, so each tile above the diagonal is computed once and counted for its rows
     and its columns, and the KL kernel is the fourth power of the Bhattacharyya one
     (:math:`e^{-D/2\sigma^2} = (e^{-D/8\sigma^2})^4`, same floor): one exponential per pair
-    of distinct rows. :meth:`plane_point` computes the distances and the mixture term once
-    for both coordinates; its numbers are those of two :meth:`estimate` calls.
+    of distinct rows. The mixture sums are the sums over labels of the class sums when the
+    labels have dense class counts (every row has one label), so they cost no product of
+    their own. :meth:`plane_point` computes the distances and the mixture term once for
+    both coordinates; its numbers are those of two :meth:`estimate` calls to round-off.
 
     Device: the data's. A torch tensor ``t`` is worked on its device (a CUDA tensor on its
     GPU), a numpy array on the host, with the same numbers to float32 round-off; the
@@ -811,7 +813,8 @@ class NoisyMCEstimator(_NoisyLayerEstimator):
     the same numbers to float32 round-off. :meth:`plane_point` draws the noise once and
     shares the distances and the mixture term between the two coordinates; with an
     integer ``random_state`` its numbers are those of two :meth:`estimate` calls with
-    that seed. Its diagnostics are
+    that seed, to round-off (its mixture term adds up the class sums of ``y``). Its
+    diagnostics are
     the ``std_error`` of the estimate and, as for :class:`KDEEstimator`, whether the value
     sits at its ceiling, the entropy of the labels.
 
