@@ -378,6 +378,24 @@ def _class_weights(
     ]
 
 
+def _work_namespace(
+    exact: bool, classes: list[_ClassWeights | None], *arrays: Any
+) -> tuple[Any, tuple[Any, ...]]:
+    """The namespace the pairwise work runs in, the ``arrays`` moved there, and the dense
+    class counts moved with them.
+
+    The data's own (a tensor's device) unless the distances must be formed from
+    differences (``exact``) or a label set has sparse class counts: those run on the host.
+    """
+    if exact or any(cls is not None and not cls.dense for cls in classes):
+        arrays = tuple(to_numpy(a) for a in arrays)
+    xp = namespace(arrays[0])
+    for cls in classes:
+        if cls is not None and cls.dense:
+            cls.to(xp)
+    return xp, arrays
+
+
 def _kde_mi_nats(
     t: Any,
     label_sets: list[np.ndarray],
@@ -414,12 +432,7 @@ def _kde_mi_nats(
     # All labels distinct (cls None): each class sum is the self term alone, its log 0.
     inverse, weight = to_numpy(inverse), to_numpy(weight)
     classes = _class_weights(inverse, label_sets, values.shape[0], dtype)
-    if exact or any(cls is not None and not cls.dense for cls in classes):
-        values = to_numpy(values)
-    xp = namespace(values)
-    for cls in classes:
-        if cls is not None and cls.dense:
-            cls.to(xp)
+    xp, (values,) = _work_namespace(exact, classes, values)
     weight_k = xp.from_host(weight.astype(dtype))
     a, b_t = _operands(values, values, dtype, exact)
     # Row sums of the KL (index 0) and Bhattacharyya (index 1) kernels (mixture) and
@@ -552,12 +565,7 @@ def _noisy_mc_nats(
     sq_radius = max(_sq_radius(cols), _sq_radius(z))
     dtype, exact = _distance_work(sq_radius, sigma, noise_variance, dtype)
     classes = _class_weights(inverse, label_sets, cols.shape[0], dtype)
-    if exact or any(cls is not None and not cls.dense for cls in classes):
-        cols, z = to_numpy(cols), to_numpy(z)
-    xp = namespace(cols)
-    for cls in classes:
-        if cls is not None and cls.dense:
-            cls.to(xp)
+    xp, (cols, z) = _work_namespace(exact, classes, cols, z)
     a, b_t = _operands(z, cols, dtype, exact)
     inv_s2 = float(dtype(1.0 / sigma**2))  # exact in ``dtype``
     weight_k = xp.from_host(weight.astype(dtype))
