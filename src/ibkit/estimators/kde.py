@@ -545,7 +545,9 @@ def _noisy_mc_nats(
     of all-distinct labels is the draw's own component, read off directly; with dense
     class counts it is one matrix-vector product per label of those exponentials,
     recomputed exactly for the rare draws whose own class lies far below the row's
-    shift. A layer of one distinct value carries nothing: 0, exactly.
+    shift; the mixture sum is then those class sums added over the labels (every row
+    has one label), else one product with the row counts. A layer of one distinct value
+    carries nothing: 0, exactly.
 
     A torch tensor ``t`` is worked on its device, in the same steps and from the same
     draws (made by ``rng`` on the host and copied there), except where the rows spread so

@@ -233,13 +233,14 @@ class IBCurve(CurveResult):
         return np.interp(x, self.envelope_i_xt, self.envelope_i_ty)
 
 
-#: Entries scored at a time in a candidate iteration (their gathered decoder rows,
-#: 8192·|Y| floats, stay in cache).
+#: Entries scored at a time in a candidate iteration: their gathered decoder rows,
+#: 8192·|Y| floats (1.3 MB at |Y| = 20), are read again while still in cache.
 _ENTRY_BLOCK = 8192
 #: How far below the IB curve the automatic grid lets a chord between neighbouring
-#: solutions lie, as a share of I(X;Y) (see :func:`_chord_gap`): 1e-5 keeps the frontier
-#: within about 4e-6 of I(X;Y) of a fixed grid's on random joints (1e-4: 4e-5); on a
-#: random 2000×20 joint it takes 158 β (1e-4: 100).
+#: solutions lie, as a share of I(X;Y) (see :func:`_chord_gap`). On the random 2000×20
+#: joint of ``benchmarks/bench_ib_curve.py`` 1e-5 keeps the frontier within 7e-7·I(X;Y)
+#: of the best 30-β frontier, with 158 β (1e-4: 3.4e-5·I(X;Y), 100 β); on the 200×10
+#: joint of the tests, within 2.6e-6·I(X;Y).
 _CHORD_GAP = 1e-5
 
 
@@ -730,8 +731,8 @@ def _refine(
     (:func:`_chord_gap`). The new β, midway (geometric mean), is solved warm from both
     neighbours and the better solution kept, or only from the kept solution (of any β)
     that scores best at the new β where a neighbour has more clusters than the dense
-    range or only the chord's sag is at stake (the polishing pass would otherwise re-solve
-    from it). Rounds repeat until the curve is resolved so,
+    range or only the chord's sag is at stake (the polishing pass, which also tries
+    T = X̃, would otherwise often re-solve from it). Rounds repeat until the curve is resolved so,
     neighbouring β are within 1 % of each other, or ``budget`` new β are spent.
     """
     while budget > 0:
