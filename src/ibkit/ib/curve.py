@@ -238,9 +238,9 @@ class IBCurve(CurveResult):
 _ENTRY_BLOCK = 8192
 #: How far below the IB curve the automatic grid lets a chord between neighbouring
 #: solutions lie, as a share of I(X;Y) (see :func:`_chord_gap`). On the random 2000×20
-#: joint of ``benchmarks/bench_ib_curve.py`` 1e-5 keeps the frontier within 7e-7·I(X;Y)
-#: of the best 30-β frontier, with 158 β (1e-4: 3.4e-5·I(X;Y), 100 β); on the 200×10
-#: joint of the tests, within 2.6e-6·I(X;Y).
+#: joint of ``benchmarks/bench_ib_curve.py`` 1e-5 keeps the frontier within 3.9e-6·I(X;Y)
+#: of the best 30-β frontier, with 158 β (1e-4: 3.5e-5·I(X;Y), 100 β); on the 200×10
+#: joint of the tests, within 3.4e-6·I(X;Y).
 _CHORD_GAP = 1e-5
 
 
