@@ -550,15 +550,13 @@ def _candidate_update(
     |Y| per entry) and the row's term enters the free energy only. Returns
     F = −α Σ_x̃ p(x̃) log Σ_{t ∈ C(x̃)} exp([log p(t) − β·KL(x̃, t)]/α) in nats.
     """
-    p_t, p_y_given_t = decoder(problem, q)
-    with np.errstate(divide="ignore"):  # an emptied cluster scores −∞: it stays empty
-        log_p_t = np.log(p_t)
-        weights = np.log(np.where(p_t[:, None] > 0, p_y_given_t, 1.0))
-    weights *= beta
+    weights = _right_factor(*decoder(problem, q), beta)  # an emptied cluster scores −∞
+    cross = np.ascontiguousarray(weights[:, :-2])  # β log p(y|t), gathered row by row
+    log_p_t = weights[:, -2]
     scores = q.data
     for lo in range(0, scores.size, _ENTRY_BLOCK):  # the gathered rows stay in cache
         block = slice(lo, lo + _ENTRY_BLOCK)
-        gathered = weights.take(q.indices[block], axis=0)
+        gathered = cross.take(q.indices[block], axis=0)
         np.einsum("ej,ej->e", entries.p_y_given_x[block], gathered, out=scores[block])
     scores += log_p_t.take(q.indices)
     log_z = _row_softmax(scores, q.indptr[:-1], entries.rows, alpha, entries.width)
@@ -732,8 +730,9 @@ def _refine(
     neighbours and the better solution kept, or only from the kept solution (of any β)
     that scores best at the new β where a neighbour has more clusters than the dense
     range or only the chord's sag is at stake (the polishing pass, which also tries
-    T = X̃, would otherwise often re-solve from it). Rounds repeat until the curve is resolved so,
-    neighbouring β are within 1 % of each other, or ``budget`` new β are spent.
+    T = X̃, would otherwise often re-solve from it). Rounds repeat until the curve is
+    resolved so, neighbouring β are within 1 % of each other, or ``budget`` new β are
+    spent.
     """
     while budget > 0:
         todo = []
